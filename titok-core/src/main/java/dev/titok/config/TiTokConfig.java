@@ -1,0 +1,266 @@
+package dev.titok.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.titok.TitokException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Everything that fixes the shape of a TiTok tokenizer, read from the official {@code config.json}
+ * ({@code model.vq_model.*} and {@code dataset.preprocessing.crop_size}, SPEC §1.1) plus this project's {@code arch}
+ * extension for sizes the official code hard-codes.
+ *
+ * @param name              preset name or the config file, for messages
+ * @param encoder           encoder ViT size
+ * @param decoder           decoder ViT size
+ * @param encoderPatchSize  patch side of the encoder's patch embedding
+ * @param decoderPatchSize  patch side the decoder predicts (grid = imageSize / decoderPatchSize)
+ * @param imageSize         input side in pixels (positional embeddings are sized for it)
+ * @param numLatentTokens   K, tokens per image
+ * @param tokenSize         C, dimensions of one token
+ * @param quantizeMode      vq or vae
+ * @param codebookSize      N (vq only, else 0)
+ * @param useL2Norm         cosine-similarity quantization (vq only)
+ * @param commitmentCost    β of the commitment loss (vq only)
+ * @param finetuneDecoder   stage-2 model: proxy-code logits → soft VQGAN codebook mixture → pixel decoder
+ * @param legacy            legacy encoder reshape and 1024-logit decoder head
+ * @param layerNormEps      LayerNorm epsilon of the ViTs
+ * @param pixel             the MaskGIT-VQGAN pixel decoder (stage-2 models) or null
+ */
+public record TiTokConfig(String name, TransformerSize encoder, TransformerSize decoder, int encoderPatchSize,
+                          int decoderPatchSize, int imageSize, int numLatentTokens, int tokenSize,
+                          QuantizeMode quantizeMode, int codebookSize, boolean useL2Norm, double commitmentCost,
+                          boolean finetuneDecoder, boolean legacy, double layerNormEps, VqganConfig pixel) {
+
+    /** The legacy decoder head always predicts logits over the 1024 MaskGIT-VQGAN codes. */
+    public static final int PROXY_CODES = 1024;
+
+    private static final Set<String> VQ_MODEL_KEYS = Set.of("codebook_size", "token_size", "use_l2_norm",
+            "commitment_cost", "vit_enc_model_size", "vit_dec_model_size", "vit_enc_patch_size", "vit_dec_patch_size",
+            "num_latent_tokens", "finetune_decoder", "quantize_mode", "is_legacy", "pretrained_tokenizer_weight");
+    private static final Set<String> ARCH_KEYS = Set.of("encoder", "decoder", "layernorm_eps", "pixel_decoder_config",
+            "pixel_quantizer", "replaced_official_values");
+    private static final Set<String> ARCH_VIT_KEYS = Set.of("model_size", "width", "num_layers", "num_heads",
+            "mlp_ratio", "patch_size", "grid_size", "is_legacy", "token_size");
+    private static final Set<String> ARCH_PIXEL_KEYS = Set.of("channel_mult", "num_resolutions", "dropout",
+            "hidden_channels", "num_channels", "num_res_blocks", "resolution", "z_channels");
+    private static final Set<String> ARCH_PIXEL_QUANTIZER_KEYS = Set.of("num_embeddings", "embedding_dim",
+            "commitment_cost");
+
+    public TiTokConfig {
+        List<String> problems = new ArrayList<>();
+        if (imageSize <= 0 || encoderPatchSize <= 0 || imageSize % encoderPatchSize != 0) {
+            problems.add("crop_size " + imageSize + " must be a positive multiple of vit_enc_patch_size " + encoderPatchSize);
+        }
+        if (decoderPatchSize <= 0 || imageSize % decoderPatchSize != 0) {
+            problems.add("crop_size " + imageSize + " must be a positive multiple of vit_dec_patch_size " + decoderPatchSize);
+        }
+        if (numLatentTokens <= 0) {
+            problems.add("num_latent_tokens must be positive, found " + numLatentTokens);
+        }
+        if (tokenSize <= 0) {
+            problems.add("token_size must be positive, found " + tokenSize);
+        }
+        if (quantizeMode == QuantizeMode.VQ && codebookSize <= 0) {
+            problems.add("codebook_size must be positive for quantize_mode vq, found " + codebookSize);
+        }
+        if (finetuneDecoder && quantizeMode != QuantizeMode.VQ) {
+            problems.add("finetune_decoder is only allowed with quantize_mode vq (as in the official code)");
+        }
+        if (finetuneDecoder && !legacy) {
+            problems.add("finetune_decoder needs is_legacy true: the pixel decoder consumes the 1024 proxy-code logits");
+        }
+        if (finetuneDecoder && pixel == null) {
+            problems.add("a finetune_decoder model needs a pixel decoder config");
+        }
+        if (finetuneDecoder && pixel != null && pixel.downsampleFactor() * imageSize / decoderPatchSize != imageSize) {
+            problems.add("the pixel decoder upsamples by " + pixel.downsampleFactor() + " but the decoder grid "
+                    + imageSize / Math.max(decoderPatchSize, 1) + " must reach " + imageSize + " pixels");
+        }
+        if (!problems.isEmpty()) {
+            throw new TitokException(name + ": invalid config: " + String.join("; ", problems));
+        }
+    }
+
+    /** Encoder patch grid side (16 for the released 256-pixel models). */
+    public int encoderGrid() {
+        return imageSize / encoderPatchSize;
+    }
+
+    /** Decoder grid side: the decoder predicts one output per cell of this grid. */
+    public int decoderGrid() {
+        return imageSize / decoderPatchSize;
+    }
+
+    /** Channels the encoder emits per token: C for vq, 2C (mean and log-variance) for vae. */
+    public int encoderOutputChannels() {
+        return quantizeMode == QuantizeMode.VAE ? 2 * tokenSize : tokenSize;
+    }
+
+    /** Reads a model folder's {@code config.json} (or a config file given directly). */
+    public static TiTokConfig read(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new TitokException(file + ": expected a JSON object with model.vq_model, found " + (root == null ? "nothing" : root.getNodeType()));
+        }
+        return fromJson(root, file.toString());
+    }
+
+    /** Parses the official config tree (strict inside {@code model.vq_model} and {@code arch}). */
+    public static TiTokConfig fromJson(JsonNode root, String source) {
+        JsonNode vq = root.path("model").path("vq_model");
+        if (!vq.isObject()) {
+            throw new TitokException(source + ": no model.vq_model section: expected the official TiTok config tree");
+        }
+        rejectUnknown(vq, VQ_MODEL_KEYS, source, "model.vq_model");
+        JsonNode arch = root.path("arch");
+        if (!arch.isMissingNode()) {
+            rejectUnknown(arch, ARCH_KEYS, source, "arch");
+        }
+        Fields f = new Fields(source);
+        int imageSize = f.requireInt(root.path("dataset").path("preprocessing"), "crop_size", "dataset.preprocessing");
+        QuantizeMode mode = switch (f.string(vq, "quantize_mode", "vq")) {
+            case "vq" -> QuantizeMode.VQ;
+            case "vae" -> QuantizeMode.VAE;
+            default -> throw new TitokException(source + ": model.vq_model.quantize_mode is '" + vq.get("quantize_mode").asText()
+                    + "': expected vq or vae");
+        };
+        boolean legacy = f.bool(vq, "is_legacy", true);
+        boolean finetune = f.bool(vq, "finetune_decoder", true);
+        int tokenSize = f.requireInt(vq, "token_size", "model.vq_model");
+        TransformerSize encoder = size(f, vq.path("vit_enc_model_size"), arch.path("encoder"), "vit_enc_model_size");
+        TransformerSize decoder = size(f, vq.path("vit_dec_model_size"), arch.path("decoder"), "vit_dec_model_size");
+        int codebook = mode == QuantizeMode.VQ ? f.requireInt(vq, "codebook_size", "model.vq_model") : 0;
+        boolean l2 = mode == QuantizeMode.VQ && f.requireBool(vq, "use_l2_norm");
+        double beta = mode == QuantizeMode.VQ ? f.requireDouble(vq, "commitment_cost") : 0.0;
+        double eps = arch.has("layernorm_eps") ? f.requireDouble(arch, "layernorm_eps") : 1e-5;
+        VqganConfig pixel = finetune ? pixelConfig(f, arch) : null;
+        return new TiTokConfig(source, encoder, decoder, f.requireInt(vq, "vit_enc_patch_size", "model.vq_model"),
+                f.requireInt(vq, "vit_dec_patch_size", "model.vq_model"), imageSize,
+                f.requireInt(vq, "num_latent_tokens", "model.vq_model"), tokenSize, mode, codebook, l2, beta, finetune,
+                legacy, eps, pixel);
+    }
+
+    private static TransformerSize size(Fields f, JsonNode nameNode, JsonNode arch, String key) {
+        if (!nameNode.isTextual()) {
+            throw new TitokException(f.source + ": model.vq_model." + key + " is missing: expected small, base or large");
+        }
+        String name = nameNode.asText();
+        if (arch.isMissingNode()) {
+            return TransformerSize.named(name, f.source);
+        }
+        rejectUnknown(arch, ARCH_VIT_KEYS, f.source, "arch." + key);
+        return new TransformerSize(name, f.requireInt(arch, "width", "arch"), f.requireInt(arch, "num_layers", "arch"),
+                f.requireInt(arch, "num_heads", "arch"), arch.has("mlp_ratio") ? f.requireDouble(arch, "mlp_ratio") : 4.0);
+    }
+
+    private static VqganConfig pixelConfig(Fields f, JsonNode arch) {
+        JsonNode pd = arch.path("pixel_decoder_config");
+        JsonNode pq = arch.path("pixel_quantizer");
+        if (pd.isMissingNode() && pq.isMissingNode()) {
+            return VqganConfig.OFFICIAL;
+        }
+        rejectUnknown(pd, ARCH_PIXEL_KEYS, f.source, "arch.pixel_decoder_config");
+        rejectUnknown(pq, ARCH_PIXEL_QUANTIZER_KEYS, f.source, "arch.pixel_quantizer");
+        List<Integer> mult = new ArrayList<>();
+        pd.path("channel_mult").forEach(n -> mult.add(n.asInt()));
+        if (pd.has("num_resolutions") && pd.get("num_resolutions").asInt() != mult.size()) {
+            throw new TitokException(f.source + ": arch.pixel_decoder_config.num_resolutions " + pd.get("num_resolutions")
+                    + " does not match channel_mult " + mult);
+        }
+        int z = f.requireInt(pd, "z_channels", "arch.pixel_decoder_config");
+        int dim = f.requireInt(pq, "embedding_dim", "arch.pixel_quantizer");
+        if (dim != z) {
+            throw new TitokException(f.source + ": arch.pixel_quantizer.embedding_dim " + dim + " must equal z_channels " + z);
+        }
+        int codes = f.requireInt(pq, "num_embeddings", "arch.pixel_quantizer");
+        if (codes != PROXY_CODES) {
+            throw new TitokException(f.source + ": arch.pixel_quantizer.num_embeddings is " + codes
+                    + ": expected " + PROXY_CODES + " (the decoder head predicts 1024 proxy codes)");
+        }
+        return new VqganConfig(mult, f.requireInt(pd, "hidden_channels", "arch.pixel_decoder_config"),
+                f.requireInt(pd, "num_res_blocks", "arch.pixel_decoder_config"),
+                f.requireInt(pd, "resolution", "arch.pixel_decoder_config"), z,
+                pd.has("num_channels") ? f.requireInt(pd, "num_channels", "arch.pixel_decoder_config") : 3, codes);
+    }
+
+    static void rejectUnknown(JsonNode node, Set<String> known, String source, String where) {
+        if (!node.isObject()) {
+            throw new TitokException(source + ": " + where + " must be a JSON object");
+        }
+        List<String> unknown = new ArrayList<>();
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!known.contains(key)) {
+                unknown.add(key);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new TitokException(source + ": unknown key(s) " + unknown + " in " + where + ": expected only "
+                    + known.stream().sorted().toList());
+        }
+    }
+
+    /** Typed access to config values with one-line errors naming the file and the key. */
+    static final class Fields {
+        final String source;
+
+        Fields(String source) {
+            this.source = source;
+        }
+
+        int requireInt(JsonNode parent, String key, String where) {
+            JsonNode n = parent.path(key);
+            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                throw new TitokException(source + ": " + where + "." + key + " is " + describe(n) + ": expected an integer");
+            }
+            return n.asInt();
+        }
+
+        double requireDouble(JsonNode parent, String key) {
+            JsonNode n = parent.path(key);
+            if (!n.isNumber()) {
+                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected a number");
+            }
+            return n.asDouble();
+        }
+
+        boolean requireBool(JsonNode parent, String key) {
+            JsonNode n = parent.path(key);
+            if (!n.isBoolean()) {
+                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected true or false");
+            }
+            return n.asBoolean();
+        }
+
+        boolean bool(JsonNode parent, String key, boolean fallback) {
+            return parent.has(key) && !parent.get(key).isNull() ? requireBool(parent, key) : fallback;
+        }
+
+        String string(JsonNode parent, String key, String fallback) {
+            JsonNode n = parent.path(key);
+            if (n.isMissingNode() || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isTextual()) {
+                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected a string");
+            }
+            return n.asText();
+        }
+
+        private static String describe(JsonNode n) {
+            return n.isMissingNode() ? "missing" : n.toString();
+        }
+    }
+}

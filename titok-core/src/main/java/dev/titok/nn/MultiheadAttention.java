@@ -1,0 +1,44 @@
+package dev.titok.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+
+/**
+ * Bidirectional multi-head self-attention with PyTorch's packed input projection ({@code nn.MultiheadAttention}):
+ * rows [0,E) of {@code in_proj_weight} are Q, [E,2E) K, [2E,3E) V; head j owns feature columns [j·d, (j+1)·d).
+ * Works batch-first; the official module runs sequence-first, which changes nothing since batches are independent.
+ */
+public final class MultiheadAttention extends Module {
+
+    private final Parameter inProjWeight;
+    private final Parameter inProjBias;
+    private final Linear outProj;
+    private final int heads;
+    private final long width;
+
+    public MultiheadAttention(long width, int heads) {
+        if (width % heads != 0) {
+            throw new IllegalArgumentException("width " + width + " is not a multiple of " + heads + " heads");
+        }
+        this.inProjWeight = parameter("in_proj_weight", new Init.XavierUniform(), 3 * width, width);
+        this.inProjBias = parameter("in_proj_bias", Init.ZEROS, 3 * width);
+        this.outProj = child("out_proj", new Linear(width, width));
+        this.heads = heads;
+        this.width = width;
+    }
+
+    /** (B, L, E) → (B, L, E). */
+    public NDArray forward(NDArray x) {
+        long b = x.getShape().get(0);
+        long l = x.getShape().get(1);
+        long headDim = width / heads;
+        NDArray qkv = ai.djl.nn.core.Linear.linear(x, inProjWeight.value(), inProjBias.value()).singletonOrThrow();
+        NDList split = qkv.reshape(b, l, 3, heads, headDim).transpose(2, 0, 3, 1, 4).split(3, 0); // 3 × (1, B, H, L, d)
+        NDArray q = split.get(0).squeeze(0).mul(1.0 / Math.sqrt(headDim));
+        NDArray k = split.get(1).squeeze(0);
+        NDArray v = split.get(2).squeeze(0);
+        NDArray attention = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);                      // (B, H, L, L)
+        NDArray heads = attention.matMul(v).transpose(0, 2, 1, 3).reshape(b, l, width);         // (B, L, E)
+        return outProj.forward(heads);
+    }
+}

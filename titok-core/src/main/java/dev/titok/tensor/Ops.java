@@ -1,0 +1,43 @@
+package dev.titok.tensor;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/** Tensor operations the reference code uses that DJL's NDArray API does not offer directly. */
+public final class Ops {
+
+    private Ops() {}
+
+    /** {@code F.normalize(x, dim=axis)}: x / max(‖x‖₂, 1e-12). */
+    public static NDArray l2Normalize(NDArray x, int axis) {
+        return JniUtils.normalize((PtNDArray) x, 2, axis, 1e-12);
+    }
+
+    /**
+     * A row-major copy of {@code x} (a view when it already is one). A transpose followed by a reshape can leave a
+     * channels-last strided view, and libtorch 2.7.1's CPU convolution gives wrong values for the last 16 output channels
+     * of a 1×1 convolution on such an input (seen on the TiTok decoder head; the reference's PyTorch does not), so
+     * {@link dev.titok.nn.Conv2d} passes every input through this.
+     */
+    public static NDArray contiguous(NDArray x) {
+        return x.flatten().reshape(x.getShape());
+    }
+
+    /** SiLU(x) = x·sigmoid(x). */
+    public static NDArray silu(NDArray x) {
+        return x.mul(Activation.sigmoid(x));
+    }
+
+    /** Nearest-neighbour ×2 upsampling of (B, C, H, W): each pixel becomes a 2×2 block. */
+    public static NDArray upsampleNearest2x(NDArray x) {
+        return x.repeat(2, 2).repeat(3, 2);
+    }
+
+    /** Non-overlapping 2×2 average pooling of (B, C, H, W). */
+    public static NDArray avgPool2x(NDArray x) {
+        return ai.djl.nn.pooling.Pool.avgPool2d(x, new ai.djl.ndarray.types.Shape(2, 2),
+                new ai.djl.ndarray.types.Shape(2, 2), new ai.djl.ndarray.types.Shape(0, 0), false, true);
+    }
+}

@@ -1,0 +1,306 @@
+package dev.titok.tokenizer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.titok.TitokException;
+import dev.titok.config.QuantizeMode;
+import dev.titok.config.TiTokConfig;
+import dev.titok.io.HostTensor;
+import dev.titok.nn.Init;
+import dev.titok.nn.Module;
+import dev.titok.nn.Parameter;
+import dev.titok.nn.StateDict;
+import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Trace;
+import dev.titok.vqgan.PixelDecoder;
+import dev.titok.vqgan.PixelQuantizer;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The TiTok 1D tokenizer (SPEC §1.8): encoder → vector quantizer (or Gaussian posterior) → decoder, and for stage-2
+ * models the soft MaskGIT-VQGAN codebook mixture and pixel decoder. Parameter names are the official state-dict keys.
+ *
+ * <p>Two levels of API: {@link #encode}/{@link #decode}/{@link #decodeTokens} on NDArrays (for training and
+ * pipelines that manage their own memory), and {@link #tokenize}/{@link #detokenize}/{@link #reconstruct} on plain
+ * Java arrays, each call in its own native-memory scope with gradients off.
+ */
+public final class TiTok extends Module implements AutoCloseable {
+
+    private final TiTokConfig config;
+    private final Parameter latentTokens;
+    private final TiTokEncoder encoder;
+    private final TiTokDecoder decoder;
+    private final VectorQuantizer quantize;
+    private final PixelQuantizer pixelQuantize;
+    private final PixelDecoder pixelDecoder;
+    private NDManager manager;
+
+    /** Builds the module tree; give it values with {@link #load} or {@link #initialize}. */
+    public TiTok(TiTokConfig config) {
+        this.config = config;
+        int width = config.encoder().width();
+        this.latentTokens = parameter("latent_tokens", new Init.ScaledNormal(Math.pow(width, -0.5)),
+                config.numLatentTokens(), width);
+        this.encoder = child("encoder", new TiTokEncoder(config));
+        this.decoder = child("decoder", new TiTokDecoder(config));
+        this.quantize = config.quantizeMode() == QuantizeMode.VQ
+                ? child("quantize", new VectorQuantizer(config.codebookSize(), config.tokenSize(), config.useL2Norm(),
+                        config.commitmentCost()))
+                : null;
+        if (config.finetuneDecoder()) {
+            this.pixelQuantize = child("pixel_quantize",
+                    new PixelQuantizer(config.pixel().codebookSize(), config.pixel().zChannels()));
+            this.pixelDecoder = child("pixel_decoder", new PixelDecoder(config.pixel()));
+        } else {
+            this.pixelQuantize = null;
+            this.pixelDecoder = null;
+        }
+    }
+
+    /** A model whose parameters come from a checkpoint (strict: every key must match the config). */
+    public static TiTok load(TiTokConfig config, Map<String, HostTensor> weights, String source) {
+        TiTok model = new TiTok(config);
+        model.manager = NDManager.newBaseManager();
+        try {
+            StateDict.load(model, weights, model.manager, source, Set.of());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    /** A model with the official from-scratch initialisation (SPEC §1.9), for training and benchmarks. */
+    public static TiTok random(TiTokConfig config, long seed) {
+        TiTok model = new TiTok(config);
+        model.manager = NDManager.newBaseManager();
+        model.initialize(model.manager, seed);
+        return model;
+    }
+
+    public TiTokConfig config() {
+        return config;
+    }
+
+    /** The vector quantizer, or null for a vae model. */
+    public VectorQuantizer quantizer() {
+        return quantize;
+    }
+
+    /** The manager that owns the parameters; arrays created from it live until {@link #close}. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    // ---- NDArray level ------------------------------------------------------------------------------------
+
+    /** What {@link #encode} returns: the raw encoder output and the tokens derived from it. */
+    public record Encoded(NDArray z, NDArray zQuantized, NDArray tokens, GaussianPosterior posterior,
+                          VectorQuantizer.Quantized quantized) {}
+
+    /**
+     * Pixels (B, 3, H, W) in [0, 1] → for vq: straight-through z_q (B, C, 1, K) and ids (B, 1, K); for vae: a sample
+     * of the posterior (drawn from {@code random}, as the official encode does) and the posterior itself.
+     */
+    public Encoded encode(NDArray pixels, RandomSource random, Trace trace) {
+        checkPixels(pixels.getShape());
+        NDArray z = encoder.forward(pixels, latentTokens.value(), trace);
+        if (quantize != null) {
+            VectorQuantizer.Quantized q = quantize.forward(z);
+            return new Encoded(z, q.zQuantized(), q.tokens(), null, q);
+        }
+        GaussianPosterior posterior = new GaussianPosterior(z);
+        return new Encoded(z, posterior.sample(random), null, posterior, null);
+    }
+
+    /**
+     * Tokens (B, C, 1, K) → the decoder output: RGB (B, 3, H, W) for stage-2 and pixel-head models, or (B, 1024, G, G)
+     * proxy-code logits for a legacy stage-1 model. Never clamped.
+     */
+    public NDArray decode(NDArray zQuantized, Trace trace) {
+        NDArray decoded = decoder.forward(zQuantized, trace);
+        if (pixelDecoder == null) {
+            return decoded;
+        }
+        NDArray mixed = pixelQuantize.mix(decoded.softmax(1));                       // (B, z, G, G)
+        trace.record("pixel_quantized_states", mixed);
+        return pixelDecoder.forward(mixed);
+    }
+
+    /** Token ids (B, K) or (B, 1, K) (vq), or continuous tokens (B, C, 1, K) (vae) → {@link #decode}. */
+    public NDArray decodeTokens(NDArray tokens, Trace trace) {
+        if (quantize == null) {
+            return decode(tokens, trace);
+        }
+        NDArray ids = checkTokenIds(tokens);                                          // (B, K)
+        NDArray rows = quantize.codebookEntry(ids);                                   // (B, K, C)
+        NDArray z = rows.transpose(0, 2, 1).expandDims(2);                            // (B, C, 1, K)
+        return decode(z, trace);
+    }
+
+    /** {@code decode(encode(x).zQuantized)}, the official {@code forward}. */
+    public NDArray forward(NDArray pixels, RandomSource random, Trace trace) {
+        return decode(encode(pixels, random, trace).zQuantized(), trace);
+    }
+
+    // ---- Java-array level -----------------------------------------------------------------------------------
+
+    /** Token ids of a batch of images, each (3, H, W) row-major in [0, 1]. Only for vq models. */
+    public long[][] tokenize(float[][] images) {
+        requireMode(QuantizeMode.VQ, "tokenize");
+        try (NDScope scope = new NDScope()) {
+            JniUtils.setGradMode(false);
+            NDArray tokens = encode(pixels(images), null, Trace.NONE).tokens();
+            long[] flat = tokens.toLongArray();
+            return split(flat, images.length);
+        }
+    }
+
+    /**
+     * The posterior means of a batch of images for vae models, as [image][token][channel]: the deterministic
+     * continuous tokens.
+     */
+    public float[][][] latentMeans(float[][] images) {
+        requireMode(QuantizeMode.VAE, "latentMeans");
+        try (NDScope scope = new NDScope()) {
+            JniUtils.setGradMode(false);
+            NDArray z = encoder.forward(pixels(images), latentTokens.value(), Trace.NONE);
+            NDArray means = new GaussianPosterior(z).mean().squeeze(2).transpose(0, 2, 1);  // (B, K, C)
+            float[] flat = means.toFloatArray();
+            int k = config.numLatentTokens();
+            int c = config.tokenSize();
+            float[][][] out = new float[images.length][k][c];
+            for (int i = 0; i < images.length; i++) {
+                for (int t = 0; t < k; t++) {
+                    System.arraycopy(flat, (i * k + t) * c, out[i][t], 0, c);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Images (3, H, W) in nominal [0, 1] (unclamped) decoded from token ids, one row per image. */
+    public float[][] detokenize(long[][] tokens) {
+        requireMode(QuantizeMode.VQ, "detokenize");
+        requirePixelOutput();
+        try (NDScope scope = new NDScope()) {
+            JniUtils.setGradMode(false);
+            long[] flat = new long[tokens.length * config.numLatentTokens()];
+            for (int i = 0; i < tokens.length; i++) {
+                if (tokens[i].length != config.numLatentTokens()) {
+                    throw new TitokException("token list " + i + " has " + tokens[i].length + " ids: expected "
+                            + config.numLatentTokens() + " for this model");
+                }
+                System.arraycopy(tokens[i], 0, flat, i * tokens[i].length, tokens[i].length);
+            }
+            NDArray ids = manager.create(flat, new Shape(tokens.length, config.numLatentTokens()));
+            return rows(decodeTokens(ids, Trace.NONE), tokens.length);
+        }
+    }
+
+    /** Encode then decode (vae models decode the posterior mean), one (3, H, W) row per image. */
+    public float[][] reconstruct(float[][] images) {
+        requirePixelOutput();
+        try (NDScope scope = new NDScope()) {
+            JniUtils.setGradMode(false);
+            NDArray x = pixels(images);
+            NDArray z = quantize != null
+                    ? encode(x, null, Trace.NONE).zQuantized()
+                    : new GaussianPosterior(encoder.forward(x, latentTokens.value(), Trace.NONE)).mode();
+            return rows(decode(z, Trace.NONE), images.length);
+        }
+    }
+
+    /** True when {@link #decode} gives pixels (stage-2 and pixel-head models), false for stage-1 proxy-code logits. */
+    public boolean decodesToPixels() {
+        return pixelDecoder != null || !config.legacy();
+    }
+
+    @Override
+    public void close() {
+        if (manager != null) {
+            manager.close();
+            manager = null;
+        }
+    }
+
+    // ---- checks and conversions ---------------------------------------------------------------------------------
+
+    private NDArray pixels(float[][] images) {
+        int size = config.imageSize();
+        int per = 3 * size * size;
+        float[] flat = new float[images.length * per];
+        for (int i = 0; i < images.length; i++) {
+            if (images[i].length != per) {
+                throw new TitokException("image " + i + " has " + images[i].length + " values: expected 3x" + size + "x"
+                        + size + " = " + per + " for this model");
+            }
+            System.arraycopy(images[i], 0, flat, i * per, per);
+        }
+        return manager.create(flat, new Shape(images.length, 3, size, size));
+    }
+
+    private void checkPixels(Shape shape) {
+        int size = config.imageSize();
+        if (shape.dimension() != 4 || shape.get(1) != 3 || shape.get(2) != size || shape.get(3) != size) {
+            throw new TitokException("pixels of shape " + shape + ": expected (B, 3, " + size + ", " + size + ") for this model");
+        }
+    }
+
+    private NDArray checkTokenIds(NDArray tokens) {
+        Shape shape = tokens.getShape();
+        NDArray ids = shape.dimension() == 3 && shape.get(1) == 1 ? tokens.squeeze(1) : tokens;
+        int k = config.numLatentTokens();
+        if (ids.getShape().dimension() != 2 || ids.getShape().get(1) != k) {
+            throw new TitokException("token ids of shape " + shape + ": expected (B, " + k + ") or (B, 1, " + k + ")");
+        }
+        if (!ids.getDataType().isInteger()) {
+            throw new TitokException("token ids of type " + ids.getDataType() + ": expected integers");
+        }
+        long min = ids.min().toType(DataType.INT64, false).getLong();
+        long max = ids.max().toType(DataType.INT64, false).getLong();
+        if (min < 0 || max >= config.codebookSize()) {
+            throw new TitokException("token id " + (min < 0 ? min : max) + " is out of range: expected 0.."
+                    + (config.codebookSize() - 1) + " for a codebook of " + config.codebookSize());
+        }
+        return ids;
+    }
+
+    private void requireMode(QuantizeMode mode, String what) {
+        if (config.quantizeMode() != mode) {
+            throw new TitokException(config.name() + ": " + what + " needs a " + mode.name().toLowerCase()
+                    + " model, but this one is " + config.quantizeMode().name().toLowerCase());
+        }
+    }
+
+    private void requirePixelOutput() {
+        if (!decodesToPixels()) {
+            throw new TitokException(config.name() + " is a stage-1 model: its decoder predicts MaskGIT-VQGAN proxy codes,"
+                    + " not pixels (use a stage-2 model, or the tensor mode to get the logits)");
+        }
+    }
+
+    private static long[][] split(long[] flat, int rows) {
+        int per = flat.length / rows;
+        long[][] out = new long[rows][per];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(flat, i * per, out[i], 0, per);
+        }
+        return out;
+    }
+
+    private static float[][] rows(NDArray batch, int rows) {
+        float[] flat = batch.toFloatArray();
+        int per = flat.length / rows;
+        float[][] out = new float[rows][per];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(flat, i * per, out[i], 0, per);
+        }
+        return out;
+    }
+}
