@@ -118,6 +118,13 @@ public final class TiTok extends Module implements AutoCloseable {
         return new Encoded(z, posterior.sample(random), null, posterior, null);
     }
 
+    /** The Gaussian posterior over continuous tokens of a vae model, without sampling. */
+    public GaussianPosterior posterior(NDArray pixels) {
+        requireMode(QuantizeMode.VAE, "posterior");
+        checkPixels(pixels.getShape());
+        return new GaussianPosterior(encoder.forward(pixels, latentTokens.value(), Trace.NONE));
+    }
+
     /**
      * Tokens (B, C, 1, K) → the decoder output: RGB (B, 3, H, W) for stage-2 and pixel-head models, or (B, 1024, G, G)
      * proxy-code logits for a legacy stage-1 model. Never clamped.
@@ -169,8 +176,7 @@ public final class TiTok extends Module implements AutoCloseable {
         requireMode(QuantizeMode.VAE, "latentMeans");
         try (NDScope scope = new NDScope()) {
             JniUtils.setGradMode(false);
-            NDArray z = encoder.forward(pixels(images), latentTokens.value(), Trace.NONE);
-            NDArray means = new GaussianPosterior(z).mean().squeeze(2).transpose(0, 2, 1);  // (B, K, C)
+            NDArray means = posterior(pixels(images)).mean().squeeze(2).transpose(0, 2, 1);  // (B, K, C)
             float[] flat = means.toFloatArray();
             int k = config.numLatentTokens();
             int c = config.tokenSize();
@@ -211,7 +217,7 @@ public final class TiTok extends Module implements AutoCloseable {
             NDArray x = pixels(images);
             NDArray z = quantize != null
                     ? encode(x, null, Trace.NONE).zQuantized()
-                    : new GaussianPosterior(encoder.forward(x, latentTokens.value(), Trace.NONE)).mode();
+                    : posterior(x).mode();
             return rows(decode(z, Trace.NONE), images.length);
         }
     }

@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.titok.config.TiTokConfig;
 import dev.titok.io.HostTensor;
 import dev.titok.io.SafeTensors;
+import dev.titok.io.TorchPickle;
 import dev.titok.testing.Fixtures;
 import dev.titok.testing.Tolerance;
 import dev.titok.tensor.Replay;
@@ -41,7 +42,7 @@ class TiTokParityTest {
                     checks(dir, weights(dir.resolve("model.safetensors")))));
             if (Files.exists(dir.resolve("model.bin"))) {
                 nodes.add(DynamicContainer.dynamicContainer(dir.getFileName() + " (PyTorch .bin)",
-                        checks(dir, weights(dir.resolve("model.safetensors")))));
+                        checks(dir, TorchPickle.read(dir.resolve("model.bin")))));
             }
             return nodes.stream();
         });

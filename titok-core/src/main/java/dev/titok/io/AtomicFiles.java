@@ -1,0 +1,87 @@
+package dev.titok.io;
+
+import dev.titok.TitokException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes a file under a temporary name in the target's directory and renames it into place, so that a
+ * failed or interrupted write never leaves a half-written file under the real name.
+ */
+final class AtomicFiles {
+
+    /** Writes the whole content to an open channel. */
+    @FunctionalInterface
+    interface Content {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
+    private AtomicFiles() {
+    }
+
+    /**
+     * Writes {@code content} to {@code target}, replacing any existing file.
+     *
+     * @param what a short description for the error message, e.g. "safetensors file"
+     * @throws TitokException naming the target when anything fails; the temporary file is removed then
+     */
+    static void write(Path target, String what, Content content) {
+        Path absolute = target.toAbsolutePath();
+        // Files.createTempFile would create the file with mode 0600; a plain CREATE_NEW honours the umask
+        Path temp = absolute.resolveSibling(
+                "." + absolute.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                content.writeTo(channel);
+                channel.force(true);
+            }
+            moveIntoPlace(temp, absolute);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(temp, e);
+            throw new TitokException(target + ": could not write the " + what + ": " + describe(e), e);
+        }
+    }
+
+    /** Writes all remaining bytes of the buffer; a channel may take fewer per call. */
+    static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    private static void moveIntoPlace(Path temp, Path target) throws IOException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void deleteQuietly(Path temp, Exception failure) {
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof NoSuchFileException missing) {
+            return "no such file or directory: " + missing.getFile();
+        }
+        if (e instanceof FileSystemException fs && fs.getReason() == null) {
+            // e.g. DirectoryNotEmptyException, whose message is only the path
+            return e.getClass().getSimpleName() + ": " + fs.getFile();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}
