@@ -11,7 +11,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "titok", mixinStandardHelpOptions = true, version = "titok 0.1.0",
         description = "TiTok 1D image tokenizer on the JVM: images to a few discrete tokens and back.",
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, ReconstructCommand.class, InspectCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                VqganCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")

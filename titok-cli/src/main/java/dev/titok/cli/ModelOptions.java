@@ -3,6 +3,7 @@ package dev.titok.cli;
 import dev.titok.config.TiTokConfig;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
+import dev.titok.vqgan.VqganModels;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -19,11 +20,25 @@ final class ModelOptions {
             description = "Weights file (safetensors or PyTorch .bin); needed with a preset or a config file.")
     Path weights;
 
+    @Option(names = "--vqgan", paramLabel = "DIR|FILE",
+            description = "MaskGIT-VQGAN (folder, or the official maskgit-vqgan-imagenet-f16-256.bin) that turns the "
+                    + "proxy-code predictions of a stage-1 model into pixels.")
+    String vqgan;
+
     TiTokConfig config() {
         return TiTokModels.config(model);
     }
 
     TiTok open() {
-        return TiTokModels.open(model, weights);
+        TiTok titok = TiTokModels.open(model, weights);
+        if (vqgan != null) {
+            try {
+                titok.withProxyDecoder(VqganModels.open(vqgan, null));
+            } catch (RuntimeException e) {
+                titok.close();
+                throw e;
+            }
+        }
+        return titok;
     }
 }

@@ -14,6 +14,8 @@ import dev.titok.io.Npy;
 import dev.titok.io.SafeTensors;
 import dev.titok.tensor.Trace;
 import dev.titok.tokenizer.TiTok;
+import dev.titok.vqgan.Vqgan;
+import dev.titok.vqgan.VqganModels;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -142,6 +144,35 @@ final class TensorMode {
         }
     }
 
+    /** (B, 3, H, W) pixels → MaskGIT-VQGAN {@code codes} (B, h·w) int64. */
+    static void vqganEncode(Vqgan vqgan, TensorOptions options, int batchSize) {
+        HostTensor input = read(options);
+        long[] s = input.shape();
+        if (s.length != 4 || s[1] != 3 || !input.dtype().isFloatingPoint()) {
+            throw new TitokException(options.input + ": tensor of shape " + Arrays.toString(s) + " and type " + input.dtype()
+                    + ": expected float pixels of shape (B, 3, H, W) in [0, 1]");
+        }
+        float[] pixels = input.toFloats();
+        int per = s[0] == 0 ? 0 : (int) (pixels.length / s[0]);
+        HostTensor codes = batched(s, batchSize, (start, shape) -> vqgan.encode(vqgan.manager().create(
+                Arrays.copyOfRange(pixels, start * per, (int) (start + shape.get(0)) * per), shape)));
+        write(options.output, Map.of("codes", codes), VqganModels.OFFICIAL);
+    }
+
+    /** Code ids (B, h·w) or (B, h, w) → {@code decoded} pixels, clamped to [0, 1] like the official decode. */
+    static void vqganDecode(Vqgan vqgan, TensorOptions options, int batchSize) {
+        HostTensor input = read(options);
+        if (input.dtype().isFloatingPoint()) {
+            throw new TitokException(options.input + ": tensor of type " + input.dtype() + ": expected integer code ids");
+        }
+        long[] ids = input.toLongs();
+        long[] s = input.shape();
+        int per = s[0] == 0 ? 0 : (int) (ids.length / s[0]);
+        HostTensor decoded = batched(s, batchSize, (start, shape) -> vqgan.decode(vqgan.manager().create(
+                Arrays.copyOfRange(ids, start * per, (int) (start + shape.get(0)) * per), shape)));
+        write(options.output, Map.of("decoded", decoded), VqganModels.OFFICIAL);
+    }
+
     private static float[] checkPixels(TiTokConfig config, HostTensor input, TensorOptions options) {
         long[] s = input.shape();
         int size = config.imageSize();
@@ -187,6 +218,10 @@ final class TensorMode {
     }
 
     private static void write(Path output, Map<String, HostTensor> tensors, TiTok titok) {
-        SafeTensors.write(output, tensors, Map.of("model", titok.config().name()));
+        write(output, tensors, titok.config().name());
+    }
+
+    private static void write(Path output, Map<String, HostTensor> tensors, String model) {
+        SafeTensors.write(output, tensors, Map.of("model", model));
     }
 }

@@ -48,10 +48,6 @@ public record TiTokConfig(String name, TransformerSize encoder, TransformerSize 
             "pixel_quantizer", "replaced_official_values");
     private static final Set<String> ARCH_VIT_KEYS = Set.of("model_size", "width", "num_layers", "num_heads",
             "mlp_ratio", "patch_size", "grid_size", "is_legacy", "token_size");
-    private static final Set<String> ARCH_PIXEL_KEYS = Set.of("channel_mult", "num_resolutions", "dropout",
-            "hidden_channels", "num_channels", "num_res_blocks", "resolution", "z_channels");
-    private static final Set<String> ARCH_PIXEL_QUANTIZER_KEYS = Set.of("num_embeddings", "embedding_dim",
-            "commitment_cost");
 
     public TiTokConfig {
         List<String> problems = new ArrayList<>();
@@ -171,28 +167,12 @@ public record TiTokConfig(String name, TransformerSize encoder, TransformerSize 
         if (pd.isMissingNode() && pq.isMissingNode()) {
             return VqganConfig.OFFICIAL;
         }
-        rejectUnknown(pd, ARCH_PIXEL_KEYS, f.source, "arch.pixel_decoder_config");
-        rejectUnknown(pq, ARCH_PIXEL_QUANTIZER_KEYS, f.source, "arch.pixel_quantizer");
-        List<Integer> mult = new ArrayList<>();
-        pd.path("channel_mult").forEach(n -> mult.add(n.asInt()));
-        if (pd.has("num_resolutions") && pd.get("num_resolutions").asInt() != mult.size()) {
-            throw new TitokException(f.source + ": arch.pixel_decoder_config.num_resolutions " + pd.get("num_resolutions")
-                    + " does not match channel_mult " + mult);
-        }
-        int z = f.requireInt(pd, "z_channels", "arch.pixel_decoder_config");
-        int dim = f.requireInt(pq, "embedding_dim", "arch.pixel_quantizer");
-        if (dim != z) {
-            throw new TitokException(f.source + ": arch.pixel_quantizer.embedding_dim " + dim + " must equal z_channels " + z);
-        }
-        int codes = f.requireInt(pq, "num_embeddings", "arch.pixel_quantizer");
-        if (codes != PROXY_CODES) {
-            throw new TitokException(f.source + ": arch.pixel_quantizer.num_embeddings is " + codes
+        VqganConfig pixel = VqganConfig.fromJson(pd, pq, f.source);
+        if (pixel.codebookSize() != PROXY_CODES) {
+            throw new TitokException(f.source + ": arch.pixel_quantizer.num_embeddings is " + pixel.codebookSize()
                     + ": expected " + PROXY_CODES + " (the decoder head predicts 1024 proxy codes)");
         }
-        return new VqganConfig(mult, f.requireInt(pd, "hidden_channels", "arch.pixel_decoder_config"),
-                f.requireInt(pd, "num_res_blocks", "arch.pixel_decoder_config"),
-                f.requireInt(pd, "resolution", "arch.pixel_decoder_config"), z,
-                pd.has("num_channels") ? f.requireInt(pd, "num_channels", "arch.pixel_decoder_config") : 3, codes);
+        return pixel;
     }
 
     static void rejectUnknown(JsonNode node, Set<String> known, String source, String where) {

@@ -1,7 +1,14 @@
 package dev.titok.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Sizes of the MaskGIT-VQGAN convolutional encoder/decoder and its codebook (SPEC §3.1). The official values are
@@ -28,6 +35,54 @@ public record VqganConfig(List<Integer> channelMult, int hiddenChannels, int num
                         + hiddenChannels + " gives channel counts that GroupNorm(32) cannot split");
             }
         }
+    }
+
+    private static final Set<String> VQ_MODEL_KEYS = Set.of("pixel_vqgan_config", "pixel_quantizer");
+    private static final Set<String> PIXEL_KEYS = Set.of("channel_mult", "num_resolutions", "dropout",
+            "hidden_channels", "num_channels", "num_res_blocks", "resolution", "z_channels");
+    private static final Set<String> QUANTIZER_KEYS = Set.of("num_embeddings", "embedding_dim", "commitment_cost");
+
+    /**
+     * Reads a MaskGIT-VQGAN {@code config.json}: {@code model.vq_model.pixel_vqgan_config} (the decoder/encoder sizes)
+     * and {@code model.vq_model.pixel_quantizer} (the codebook). The official weights come without a config: use
+     * {@link #OFFICIAL}.
+     */
+    public static VqganConfig read(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
+        }
+        String source = file.toString();
+        JsonNode vq = root == null ? null : root.path("model").path("vq_model");
+        if (vq == null || !vq.has("pixel_vqgan_config")) {
+            throw new TitokException(source + ": no model.vq_model.pixel_vqgan_config: expected a MaskGIT-VQGAN config");
+        }
+        TiTokConfig.rejectUnknown(vq, VQ_MODEL_KEYS, source, "model.vq_model");
+        return fromJson(vq.get("pixel_vqgan_config"), vq.path("pixel_quantizer"), source);
+    }
+
+    /** Builds the config from a {@code pixel_vqgan_config}-style and a {@code pixel_quantizer}-style JSON object. */
+    static VqganConfig fromJson(JsonNode pixel, JsonNode quantizer, String source) {
+        TiTokConfig.rejectUnknown(pixel, PIXEL_KEYS, source, "pixel_vqgan_config");
+        TiTokConfig.rejectUnknown(quantizer, QUANTIZER_KEYS, source, "pixel_quantizer");
+        TiTokConfig.Fields f = new TiTokConfig.Fields(source);
+        List<Integer> mult = new ArrayList<>();
+        pixel.path("channel_mult").forEach(n -> mult.add(n.asInt()));
+        if (pixel.has("num_resolutions") && pixel.get("num_resolutions").asInt() != mult.size()) {
+            throw new TitokException(source + ": num_resolutions " + pixel.get("num_resolutions") + " does not match channel_mult " + mult);
+        }
+        int z = f.requireInt(pixel, "z_channels", "pixel_vqgan_config");
+        int dim = f.requireInt(quantizer, "embedding_dim", "pixel_quantizer");
+        if (dim != z) {
+            throw new TitokException(source + ": pixel_quantizer.embedding_dim " + dim + " must equal z_channels " + z);
+        }
+        return new VqganConfig(mult, f.requireInt(pixel, "hidden_channels", "pixel_vqgan_config"),
+                f.requireInt(pixel, "num_res_blocks", "pixel_vqgan_config"),
+                f.requireInt(pixel, "resolution", "pixel_vqgan_config"), z,
+                pixel.has("num_channels") ? f.requireInt(pixel, "num_channels", "pixel_vqgan_config") : 3,
+                f.requireInt(quantizer, "num_embeddings", "pixel_quantizer"));
     }
 
     public int numResolutions() {

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -47,11 +48,12 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *   <li>16-bit PNG colour and grey+alpha keep the high byte of each sample (Pillow unpacks them that way), while
  *       16-bit grey PNGs, which Pillow opens as 32-bit integer mode "I", are clipped to 0..255: every value above 255
  *       becomes white. Odd, but it is what the official pipeline sees;</li>
- *   <li>JPEG pixels are TwelveMonkeys' (the JDK's libjpeg 6b underneath). On the test files they equal Pillow's
- *       (libjpeg-turbo) exactly for YCbCr and grey and within one level for CMYK and YCCK, converted without a
- *       profile. An embedded ICC profile is honoured as TwelveMonkeys does: CMYK goes through it and an RGB JPEG is
- *       converted to sRGB. Pillow ignores profiles, so such files can differ from Pillow by tens of levels;</li>
- *   <li>PNG and BMP colour profiles and gamma are ignored, as Pillow ignores them.</li>
+ *   <li>JPEG samples are decoded by the JDK's libjpeg (through TwelveMonkeys) without colour conversion, then
+ *       converted as libjpeg and Pillow convert them: YCbCr with libjpeg's integer tables, CMYK and YCCK with
+ *       Pillow's own formula, the colour space guessed from the JFIF and Adobe markers as libjpeg guesses it.
+ *       Where the JDK links libjpeg-turbo, as Debian's OpenJDK does and as Pillow does, the pixels are Pillow's
+ *       exactly; a JDK built with its bundled libjpeg 6b may round some pixels differently;</li>
+ *   <li>embedded colour profiles (JPEG, PNG, BMP) and PNG gamma are ignored, as Pillow ignores them.</li>
  * </ul>
  *
  * <p>Every failure is a {@link TitokException} whose one-line message names the file and says what was expected and
@@ -120,9 +122,16 @@ public final class ImageCodec {
                 + " is not an image: expected " + ImageFormat.EXPECTED + ", found bytes "
                 + ImageFormat.describeLeadingBytes(data)));
         if (format == ImageFormat.JPEG) {
-            JpegCheck.requireComplete(data, nameForMessages);
+            JpegHeader header = JpegHeader.read(data);
+            JpegCheck.requireComplete(data, header, nameForMessages);
+            Optional<JpegHeader.ColourSpace> colourSpace = header.colourSpace();
+            if (colourSpace.isPresent()) {
+                // The raw samples, not read(): that would apply an embedded ICC profile, which Pillow ignores.
+                return decode(data, format, nameForMessages,
+                        reader -> JpegColours.toRgb(reader.readRaster(0, null), colourSpace.get()));
+            }
         }
-        BufferedImage decoded = decode(data, format, nameForMessages);
+        BufferedImage decoded = decode(data, format, nameForMessages, reader -> reader.read(0));
         return toRgb(decoded, format == ImageFormat.PNG && isSixteenBitGreyPng(data), nameForMessages);
     }
 
@@ -204,12 +213,18 @@ public final class ImageCodec {
         }
     }
 
-    private static BufferedImage decode(byte[] data, ImageFormat format, String name) {
+    /** One way of getting the first image out of a reader that has its input. */
+    @FunctionalInterface
+    private interface Decoding {
+        BufferedImage decode(ImageReader reader) throws IOException;
+    }
+
+    private static BufferedImage decode(byte[] data, ImageFormat format, String name, Decoding decoding) {
         ImageReader reader = newReader(format);
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             reader.setInput(in, true, true);
             requireAcceptableSize(reader.getWidth(0), reader.getHeight(0), name);
-            return reader.read(0);
+            return decoding.decode(reader);
         } catch (TitokException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

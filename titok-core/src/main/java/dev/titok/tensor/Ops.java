@@ -1,6 +1,8 @@
 package dev.titok.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.titok.TitokException;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -23,6 +25,26 @@ public final class Ops {
      */
     public static NDArray contiguous(NDArray x) {
         return x.flatten().reshape(x.getShape());
+    }
+
+    /**
+     * Checks that {@code ids} are integers in [0, size): a wrong id would otherwise index out of a table inside
+     * libtorch, which fails with an unhelpful native error.
+     *
+     * @param what names the ids in the message ("token id", "class id")
+     */
+    public static void requireIds(NDArray ids, long size, String what) {
+        if (!ids.getDataType().isInteger()) {
+            throw new TitokException(what + "s of type " + ids.getDataType() + ": expected integers");
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        long min = ids.min().toType(DataType.INT64, false).getLong();
+        long max = ids.max().toType(DataType.INT64, false).getLong();
+        if (min < 0 || max >= size) {
+            throw new TitokException(what + " " + (min < 0 ? min : max) + " is out of range: expected 0.." + (size - 1));
+        }
     }
 
     /** SiLU(x) = x·sigmoid(x). */

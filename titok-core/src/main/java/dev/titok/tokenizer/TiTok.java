@@ -1,9 +1,7 @@
 package dev.titok.tokenizer;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.titok.TitokException;
@@ -11,13 +9,14 @@ import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
 import dev.titok.io.HostTensor;
 import dev.titok.nn.Init;
-import dev.titok.nn.Module;
+import dev.titok.nn.Model;
 import dev.titok.nn.Parameter;
-import dev.titok.nn.StateDict;
+import dev.titok.tensor.Ops;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tensor.Trace;
 import dev.titok.vqgan.PixelDecoder;
 import dev.titok.vqgan.PixelQuantizer;
+import dev.titok.vqgan.Vqgan;
 import java.util.Map;
 import java.util.Set;
 
@@ -29,7 +28,7 @@ import java.util.Set;
  * pipelines that manage their own memory), and {@link #tokenize}/{@link #detokenize}/{@link #reconstruct} on plain
  * Java arrays, each call in its own native-memory scope with gradients off.
  */
-public final class TiTok extends Module implements AutoCloseable {
+public final class TiTok extends Model {
 
     private final TiTokConfig config;
     private final Parameter latentTokens;
@@ -38,7 +37,7 @@ public final class TiTok extends Module implements AutoCloseable {
     private final VectorQuantizer quantize;
     private final PixelQuantizer pixelQuantize;
     private final PixelDecoder pixelDecoder;
-    private NDManager manager;
+    private Vqgan proxyDecoder;
 
     /** Builds the module tree; give it values with {@link #load} or {@link #initialize}. */
     public TiTok(TiTokConfig config) {
@@ -65,22 +64,34 @@ public final class TiTok extends Module implements AutoCloseable {
     /** A model whose parameters come from a checkpoint (strict: every key must match the config). */
     public static TiTok load(TiTokConfig config, Map<String, HostTensor> weights, String source) {
         TiTok model = new TiTok(config);
-        model.manager = NDManager.newBaseManager();
-        try {
-            StateDict.load(model, weights, model.manager, source, Set.of());
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
+        model.loadWeights(weights, source, Set.of());
         return model;
     }
 
     /** A model with the official from-scratch initialisation (SPEC §1.9), for training and benchmarks. */
     public static TiTok random(TiTokConfig config, long seed) {
         TiTok model = new TiTok(config);
-        model.manager = NDManager.newBaseManager();
-        model.initialize(model.manager, seed);
+        model.initializeRandomly(seed);
         return model;
+    }
+
+    /**
+     * Lets a stage-1 model produce pixels in {@link #detokenize} and {@link #reconstruct}: its proxy-code logits are
+     * decoded by the MaskGIT-VQGAN it was trained against (argmax per cell, SPEC §1.8). The TiTok closes it with itself.
+     */
+    public TiTok withProxyDecoder(Vqgan vqgan) {
+        if (pixelDecoder != null || !config.legacy()) {
+            throw new TitokException(config.name() + " decodes to pixels itself; a MaskGIT-VQGAN is only for stage-1 models");
+        }
+        int grid = config.decoderGrid();
+        if (vqgan.config().codebookSize() != TiTokConfig.PROXY_CODES || grid * vqgan.config().downsampleFactor() != config.imageSize()) {
+            throw new TitokException("the MaskGIT-VQGAN (" + vqgan.config().codebookSize() + " codes, x"
+                    + vqgan.config().downsampleFactor() + " upsampling) does not fit " + config.name() + ": it predicts "
+                    + TiTokConfig.PROXY_CODES + " proxy codes on a " + grid + "x" + grid + " grid for "
+                    + config.imageSize() + "-pixel images");
+        }
+        this.proxyDecoder = vqgan;
+        return this;
     }
 
     public TiTokConfig config() {
@@ -90,11 +101,6 @@ public final class TiTok extends Module implements AutoCloseable {
     /** The vector quantizer, or null for a vae model. */
     public VectorQuantizer quantizer() {
         return quantize;
-    }
-
-    /** The manager that owns the parameters; arrays created from it live until {@link #close}. */
-    public NDManager manager() {
-        return manager;
     }
 
     // ---- NDArray level ------------------------------------------------------------------------------------
@@ -204,8 +210,8 @@ public final class TiTok extends Module implements AutoCloseable {
                 }
                 System.arraycopy(tokens[i], 0, flat, i * tokens[i].length, tokens[i].length);
             }
-            NDArray ids = manager.create(flat, new Shape(tokens.length, config.numLatentTokens()));
-            return rows(decodeTokens(ids, Trace.NONE), tokens.length);
+            NDArray ids = manager().create(flat, new Shape(tokens.length, config.numLatentTokens()));
+            return rows(toPixels(decodeTokens(ids, Trace.NONE)), tokens.length);
         }
     }
 
@@ -218,21 +224,26 @@ public final class TiTok extends Module implements AutoCloseable {
             NDArray z = quantize != null
                     ? encode(x, null, Trace.NONE).zQuantized()
                     : posterior(x).mode();
-            return rows(decode(z, Trace.NONE), images.length);
+            return rows(toPixels(decode(z, Trace.NONE)), images.length);
         }
     }
 
-    /** True when {@link #decode} gives pixels (stage-2 and pixel-head models), false for stage-1 proxy-code logits. */
+    /** True when the array-level calls give pixels: stage-2 and pixel-head models, or stage-1 with a proxy decoder. */
     public boolean decodesToPixels() {
-        return pixelDecoder != null || !config.legacy();
+        return pixelDecoder != null || !config.legacy() || proxyDecoder != null;
+    }
+
+    /** The decoder output as pixels: stage-1 logits go through the attached MaskGIT-VQGAN. */
+    private NDArray toPixels(NDArray decoded) {
+        return pixelDecoder == null && config.legacy() ? proxyDecoder.decodeProxyLogits(decoded) : decoded;
     }
 
     @Override
     public void close() {
-        if (manager != null) {
-            manager.close();
-            manager = null;
+        if (proxyDecoder != null) {
+            proxyDecoder.close();
         }
+        super.close();
     }
 
     // ---- checks and conversions ---------------------------------------------------------------------------------
@@ -248,7 +259,7 @@ public final class TiTok extends Module implements AutoCloseable {
             }
             System.arraycopy(images[i], 0, flat, i * per, per);
         }
-        return manager.create(flat, new Shape(images.length, 3, size, size));
+        return manager().create(flat, new Shape(images.length, 3, size, size));
     }
 
     private void checkPixels(Shape shape) {
@@ -265,15 +276,7 @@ public final class TiTok extends Module implements AutoCloseable {
         if (ids.getShape().dimension() != 2 || ids.getShape().get(1) != k) {
             throw new TitokException("token ids of shape " + shape + ": expected (B, " + k + ") or (B, 1, " + k + ")");
         }
-        if (!ids.getDataType().isInteger()) {
-            throw new TitokException("token ids of type " + ids.getDataType() + ": expected integers");
-        }
-        long min = ids.min().toType(DataType.INT64, false).getLong();
-        long max = ids.max().toType(DataType.INT64, false).getLong();
-        if (min < 0 || max >= config.codebookSize()) {
-            throw new TitokException("token id " + (min < 0 ? min : max) + " is out of range: expected 0.."
-                    + (config.codebookSize() - 1) + " for a codebook of " + config.codebookSize());
-        }
+        Ops.requireIds(ids, config.codebookSize(), "token id");
         return ids;
     }
 
@@ -287,7 +290,7 @@ public final class TiTok extends Module implements AutoCloseable {
     private void requirePixelOutput() {
         if (!decodesToPixels()) {
             throw new TitokException(config.name() + " is a stage-1 model: its decoder predicts MaskGIT-VQGAN proxy codes,"
-                    + " not pixels (use a stage-2 model, or the tensor mode to get the logits)");
+                    + " not pixels (pass the MaskGIT-VQGAN with --vqgan, or use the tensor mode to get the logits)");
         }
     }
 

@@ -1,0 +1,92 @@
+package dev.titok.generator;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import dev.titok.nn.LayerNorm;
+import dev.titok.nn.Linear;
+import dev.titok.nn.Module;
+
+/**
+ * One post-LayerNorm HuggingFace {@code BertLayer} (SPEC §4.3) under its official names:
+ * {@code a = LN(x + dense(attn(x)))}, {@code x' = LN(a + output.dense(GELU(intermediate.dense(a))))}, with separate
+ * query/key/value projections (with bias) and exact (erf) GELU. Dropout is a training-only no-op here.
+ */
+final class BertLayer extends Module {
+
+    private final Linear query;
+    private final Linear key;
+    private final Linear value;
+    private final DenseNorm attentionOutput;
+    private final Linear intermediate;
+    private final DenseNorm output;
+    private final int heads;
+
+    BertLayer(GeneratorConfig config, double eps) {
+        int hidden = config.hiddenSize();
+        Attention attention = child("attention", new Attention(hidden, eps));
+        this.query = attention.self.query;
+        this.key = attention.self.key;
+        this.value = attention.self.value;
+        this.attentionOutput = attention.output;
+        this.intermediate = child("intermediate", new Dense(hidden, config.intermediateSize())).dense;
+        this.output = child("output", new DenseNorm(config.intermediateSize(), hidden, eps));
+        this.heads = config.numAttentionHeads();
+    }
+
+    /** (B, T, H) → (B, T, H). */
+    NDArray forward(NDArray x) {
+        NDArray q = ScaledDotProduct.splitHeads(query.forward(x), heads);                    // (B, heads, T, d)
+        NDArray k = ScaledDotProduct.splitHeads(key.forward(x), heads);
+        NDArray v = ScaledDotProduct.splitHeads(value.forward(x), heads);
+        NDArray a = attentionOutput.forward(ScaledDotProduct.attend(q, k, v), x);             // (B, T, H)
+        return output.forward(Activation.gelu(intermediate.forward(a)), a);
+    }
+
+    /** {@code attention.self.{query,key,value}} and {@code attention.output}. */
+    private static final class Attention extends Module {
+        final SelfAttention self;
+        final DenseNorm output;
+
+        Attention(int hidden, double eps) {
+            this.self = child("self", new SelfAttention(hidden));
+            this.output = child("output", new DenseNorm(hidden, hidden, eps));
+        }
+    }
+
+    /** The three projections, registered in HF's order. */
+    private static final class SelfAttention extends Module {
+        final Linear query;
+        final Linear key;
+        final Linear value;
+
+        SelfAttention(int hidden) {
+            this.query = child("query", new Linear(hidden, hidden));
+            this.key = child("key", new Linear(hidden, hidden));
+            this.value = child("value", new Linear(hidden, hidden));
+        }
+    }
+
+    /** A lone {@code dense} Linear ({@code intermediate}). */
+    private static final class Dense extends Module {
+        final Linear dense;
+
+        Dense(int in, int out) {
+            this.dense = child("dense", new Linear(in, out));
+        }
+    }
+
+    /** {@code LN(residual + dense(x))}: HF's {@code BertSelfOutput} and {@code BertOutput}. */
+    private static final class DenseNorm extends Module {
+        private final Linear dense;
+        private final LayerNorm layerNorm;
+
+        DenseNorm(int in, int out, double eps) {
+            this.dense = child("dense", new Linear(in, out));
+            this.layerNorm = child("LayerNorm", new LayerNorm(out, eps));
+        }
+
+        NDArray forward(NDArray x, NDArray residual) {
+            return layerNorm.forward(dense.forward(x).add(residual));
+        }
+    }
+}
