@@ -1,13 +1,21 @@
 package dev.titok.cli;
 
-import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.ndarray.NDScope;
 import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
+import dev.titok.generator.GeneratorConfig;
+import dev.titok.generator.GeneratorModel;
+import dev.titok.generator.GeneratorModels;
+import dev.titok.generator.Sampler;
+import dev.titok.generator.SamplingConfig;
 import dev.titok.tensor.GemmProbe;
+import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Torch;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokFlops;
 import dev.titok.tokenizer.TiTokModels;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -21,10 +29,12 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", description = {
         "Measure tokenize or detokenize throughput with random weights: images/s at each batch size,",
-        "achieved GFLOP/s and its ratio to a plain fp32 GEMM measured in the same process."})
+        "achieved GFLOP/s and its ratio to a plain fp32 GEMM measured in the same process.",
+        "generate: samples/s of the preset's generator (its sampling settings, guidance included) plus detokenization,",
+        "and the share of time spent in each."})
 final class BenchCommand implements Callable<Integer> {
 
-    enum Task { tokenize, detokenize }
+    enum Task { tokenize, detokenize, generate }
 
     @Parameters(index = "0", paramLabel = "TASK", description = "tokenize or detokenize")
     Task task;
@@ -44,6 +54,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (task == Task.generate) {
+            return benchGenerate();
+        }
         TiTokConfig config = TiTokModels.config(model);
         if (config.quantizeMode() != QuantizeMode.VQ) {
             throw new TitokException("bench runs vq models (token ids); " + config.name() + " is a vae model");
@@ -52,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         long perImage = task == Task.tokenize ? flops.tokenize() : flops.detokenize();
         double gemm = GemmProbe.gflops(gemmSize, 2.0);
         System.out.printf("%s %s, random weights, fp32, %d intra-op threads, %.2f GFLOP per image%n",
-                config.name(), task, JniUtils.getNumThreads(), perImage / 1e9);
+                config.name(), task, Torch.intraOpThreads(), perImage / 1e9);
         System.out.printf("reference fp32 GEMM %dx%d: %.1f GFLOP/s%n", gemmSize, gemmSize, gemm);
         System.out.printf("%6s %10s %10s %10s %8s%n", "batch", "images/s", "ms/image", "GFLOP/s", "of GEMM");
         try (TiTok titok = TiTok.random(config, 0)) {
@@ -63,6 +76,53 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Sampling plus detokenization with random weights: after a warm-up sample, at least {@code seconds} per batch size. */
+    private int benchGenerate() {
+        TiTokConfig tokenizer = TiTokModels.config(model);
+        GeneratorConfig generator = GeneratorModels.config(model);
+        SamplingConfig sampling = SamplingConfig.of(generator);
+        System.out.printf("%s generate, random weights, fp32, %d intra-op threads: %d steps, guidance %s %.1f, then detokenize%n",
+                model, Torch.intraOpThreads(), sampling.steps(), sampling.guidanceDecay(), sampling.guidanceScale());
+        System.out.printf("%6s %10s %10s %12s %12s%n", "batch", "samples/s", "s/sample", "generator", "detokenizer");
+        try (TiTok titok = TiTok.random(tokenizer, 0); GeneratorModel gen = GeneratorModel.random(generator, 0)) {
+            RandomSource random = RandomSource.seeded(0);
+            sampleOnce(gen, titok, new long[] {0}, sampling, random); // warm-up: first-call costs are not throughput
+            for (int batch : batchSizes) {
+                long[] labels = new SplittableRandom(batch).longs(Batches.checkSize(batch), 0, generator.numClasses()).toArray();
+                long generating = 0;
+                long decoding = 0;
+                int samples = 0;
+                do {
+                    long[] times = sampleOnce(gen, titok, labels, sampling, random);
+                    generating += times[0];
+                    decoding += times[1];
+                    samples += batch;
+                } while ((generating + decoding) / 1e9 < seconds);
+                double total = (generating + decoding) / 1e9;
+                System.out.printf("%6d %10.3f %10.2f %11.0f%% %11.0f%%%n", batch, samples / total, total / samples,
+                        100.0 * generating / (generating + decoding), 100.0 * decoding / (generating + decoding));
+            }
+        }
+        return 0;
+    }
+
+    /** One batch: nanoseconds spent sampling tokens and decoding them. */
+    private static long[] sampleOnce(GeneratorModel gen, TiTok titok, long[] labels, SamplingConfig sampling, RandomSource random) {
+        long start = System.nanoTime();
+        long[][] tokens;
+        try (NDScope scope = new NDScope()) {
+            long[] flat = Sampler.generate(gen, gen.manager().create(labels), sampling, random).toLongArray();
+            int k = gen.sequenceLength();
+            tokens = new long[labels.length][];
+            for (int i = 0; i < labels.length; i++) {
+                tokens[i] = Arrays.copyOfRange(flat, i * k, (i + 1) * k);
+            }
+        }
+        long sampled = System.nanoTime();
+        titok.detokenize(tokens);
+        return new long[] {sampled - start, System.nanoTime() - sampled};
     }
 
     /** Images per second over about {@code seconds}, after one warm-up batch. */

@@ -10,8 +10,8 @@ import picocli.CommandLine.ScopeType;
 /** The {@code titok} command: one subcommand per job. */
 @Command(name = "titok", mixinStandardHelpOptions = true, version = "titok 0.1.0",
         description = "TiTok 1D image tokenizer on the JVM: images to a few discrete tokens and back.",
-        subcommands = {TokenizeCommand.class, DetokenizeCommand.class, ReconstructCommand.class, InspectCommand.class,
-                VqganCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TokenizeCommand.class, DetokenizeCommand.class, ReconstructCommand.class, GenerateCommand.class,
+                InspectCommand.class, VqganCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")

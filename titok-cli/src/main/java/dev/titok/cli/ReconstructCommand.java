@@ -6,7 +6,6 @@ import dev.titok.image.Postprocess;
 import dev.titok.image.Preprocess;
 import dev.titok.image.Rounding;
 import dev.titok.tokenizer.TiTok;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,7 +69,7 @@ final class ReconstructCommand implements Callable<Integer> {
                         String stem = stem(batch.get(i));
                         ImageCodec.writePng(outDir.resolve(stem + ".png"), recon);
                         ImageGrid.write(outDir.resolve(stem + ".compare.png"),
-                                List.of(forViewing(originals.get(i)), forViewing(recon)), List.of("original", tokens), 2);
+                                List.of(ImageGrid.enlarge(originals.get(i), 192), ImageGrid.enlarge(recon, 192)), List.of("original", tokens), 2);
                     }
                     progress.step(batch.size());
                 }
@@ -78,19 +77,6 @@ final class ReconstructCommand implements Callable<Integer> {
             System.err.println("wrote " + files.size() + " reconstructions to " + outDir);
         }
         return 0;
-    }
-
-    /** Small models work on tiny images: enlarge them (nearest neighbour, pixels stay visible) to at least 192 px. */
-    private static BufferedImage forViewing(BufferedImage image) {
-        int factor = Math.max(1, (192 + image.getWidth() - 1) / image.getWidth());
-        if (factor == 1) {
-            return image;
-        }
-        BufferedImage big = new BufferedImage(image.getWidth() * factor, image.getHeight() * factor, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = big.createGraphics();
-        g.drawImage(image, 0, 0, big.getWidth(), big.getHeight(), null);
-        g.dispose();
-        return big;
     }
 
     private static String stem(Path file) {

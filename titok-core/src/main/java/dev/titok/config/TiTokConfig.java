@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -119,28 +118,28 @@ public record TiTokConfig(String name, TransformerSize encoder, TransformerSize 
         if (!vq.isObject()) {
             throw new TitokException(source + ": no model.vq_model section: expected the official TiTok config tree");
         }
-        rejectUnknown(vq, VQ_MODEL_KEYS, source, "model.vq_model");
+        ConfigFields f = new ConfigFields(source);
+        f.rejectUnknown(vq, VQ_MODEL_KEYS, "model.vq_model");
         JsonNode arch = root.path("arch");
         if (!arch.isMissingNode()) {
-            rejectUnknown(arch, ARCH_KEYS, source, "arch");
+            f.rejectUnknown(arch, ARCH_KEYS, "arch");
         }
-        Fields f = new Fields(source);
         int imageSize = f.requireInt(root.path("dataset").path("preprocessing"), "crop_size", "dataset.preprocessing");
-        QuantizeMode mode = switch (f.string(vq, "quantize_mode", "vq")) {
+        QuantizeMode mode = switch (f.string(vq, "quantize_mode", "model.vq_model", "vq")) {
             case "vq" -> QuantizeMode.VQ;
             case "vae" -> QuantizeMode.VAE;
             default -> throw new TitokException(source + ": model.vq_model.quantize_mode is '" + vq.get("quantize_mode").asText()
                     + "': expected vq or vae");
         };
-        boolean legacy = f.bool(vq, "is_legacy", true);
-        boolean finetune = f.bool(vq, "finetune_decoder", true);
+        boolean legacy = f.bool(vq, "is_legacy", "model.vq_model", true);
+        boolean finetune = f.bool(vq, "finetune_decoder", "model.vq_model", true);
         int tokenSize = f.requireInt(vq, "token_size", "model.vq_model");
         TransformerSize encoder = size(f, vq.path("vit_enc_model_size"), arch.path("encoder"), "vit_enc_model_size");
         TransformerSize decoder = size(f, vq.path("vit_dec_model_size"), arch.path("decoder"), "vit_dec_model_size");
         int codebook = mode == QuantizeMode.VQ ? f.requireInt(vq, "codebook_size", "model.vq_model") : 0;
-        boolean l2 = mode == QuantizeMode.VQ && f.requireBool(vq, "use_l2_norm");
-        double beta = mode == QuantizeMode.VQ ? f.requireDouble(vq, "commitment_cost") : 0.0;
-        double eps = arch.has("layernorm_eps") ? f.requireDouble(arch, "layernorm_eps") : 1e-5;
+        boolean l2 = mode == QuantizeMode.VQ && f.requireBool(vq, "use_l2_norm", "model.vq_model");
+        double beta = mode == QuantizeMode.VQ ? f.requireDouble(vq, "commitment_cost", "model.vq_model") : 0.0;
+        double eps = arch.has("layernorm_eps") ? f.requireDouble(arch, "layernorm_eps", "arch") : 1e-5;
         VqganConfig pixel = finetune ? pixelConfig(f, arch) : null;
         return new TiTokConfig(source, encoder, decoder, f.requireInt(vq, "vit_enc_patch_size", "model.vq_model"),
                 f.requireInt(vq, "vit_dec_patch_size", "model.vq_model"), imageSize,
@@ -148,99 +147,30 @@ public record TiTokConfig(String name, TransformerSize encoder, TransformerSize 
                 legacy, eps, pixel);
     }
 
-    private static TransformerSize size(Fields f, JsonNode nameNode, JsonNode arch, String key) {
+    private static TransformerSize size(ConfigFields f, JsonNode nameNode, JsonNode arch, String key) {
         if (!nameNode.isTextual()) {
-            throw new TitokException(f.source + ": model.vq_model." + key + " is missing: expected small, base or large");
+            throw new TitokException(f.source() + ": model.vq_model." + key + " is missing: expected small, base or large");
         }
         String name = nameNode.asText();
         if (arch.isMissingNode()) {
-            return TransformerSize.named(name, f.source);
+            return TransformerSize.named(name, f.source());
         }
-        rejectUnknown(arch, ARCH_VIT_KEYS, f.source, "arch." + key);
+        f.rejectUnknown(arch, ARCH_VIT_KEYS, "arch." + key);
         return new TransformerSize(name, f.requireInt(arch, "width", "arch"), f.requireInt(arch, "num_layers", "arch"),
-                f.requireInt(arch, "num_heads", "arch"), arch.has("mlp_ratio") ? f.requireDouble(arch, "mlp_ratio") : 4.0);
+                f.requireInt(arch, "num_heads", "arch"), arch.has("mlp_ratio") ? f.requireDouble(arch, "mlp_ratio", "arch." + key) : 4.0);
     }
 
-    private static VqganConfig pixelConfig(Fields f, JsonNode arch) {
+    private static VqganConfig pixelConfig(ConfigFields f, JsonNode arch) {
         JsonNode pd = arch.path("pixel_decoder_config");
         JsonNode pq = arch.path("pixel_quantizer");
         if (pd.isMissingNode() && pq.isMissingNode()) {
             return VqganConfig.OFFICIAL;
         }
-        VqganConfig pixel = VqganConfig.fromJson(pd, pq, f.source);
+        VqganConfig pixel = VqganConfig.fromJson(pd, pq, f);
         if (pixel.codebookSize() != PROXY_CODES) {
-            throw new TitokException(f.source + ": arch.pixel_quantizer.num_embeddings is " + pixel.codebookSize()
+            throw new TitokException(f.source() + ": arch.pixel_quantizer.num_embeddings is " + pixel.codebookSize()
                     + ": expected " + PROXY_CODES + " (the decoder head predicts 1024 proxy codes)");
         }
         return pixel;
-    }
-
-    static void rejectUnknown(JsonNode node, Set<String> known, String source, String where) {
-        if (!node.isObject()) {
-            throw new TitokException(source + ": " + where + " must be a JSON object");
-        }
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            if (!known.contains(key)) {
-                unknown.add(key);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new TitokException(source + ": unknown key(s) " + unknown + " in " + where + ": expected only "
-                    + known.stream().sorted().toList());
-        }
-    }
-
-    /** Typed access to config values with one-line errors naming the file and the key. */
-    static final class Fields {
-        final String source;
-
-        Fields(String source) {
-            this.source = source;
-        }
-
-        int requireInt(JsonNode parent, String key, String where) {
-            JsonNode n = parent.path(key);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw new TitokException(source + ": " + where + "." + key + " is " + describe(n) + ": expected an integer");
-            }
-            return n.asInt();
-        }
-
-        double requireDouble(JsonNode parent, String key) {
-            JsonNode n = parent.path(key);
-            if (!n.isNumber()) {
-                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected a number");
-            }
-            return n.asDouble();
-        }
-
-        boolean requireBool(JsonNode parent, String key) {
-            JsonNode n = parent.path(key);
-            if (!n.isBoolean()) {
-                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected true or false");
-            }
-            return n.asBoolean();
-        }
-
-        boolean bool(JsonNode parent, String key, boolean fallback) {
-            return parent.has(key) && !parent.get(key).isNull() ? requireBool(parent, key) : fallback;
-        }
-
-        String string(JsonNode parent, String key, String fallback) {
-            JsonNode n = parent.path(key);
-            if (n.isMissingNode() || n.isNull()) {
-                return fallback;
-            }
-            if (!n.isTextual()) {
-                throw new TitokException(source + ": " + key + " is " + describe(n) + ": expected a string");
-            }
-            return n.asText();
-        }
-
-        private static String describe(JsonNode n) {
-            return n.isMissingNode() ? "missing" : n.toString();
-        }
     }
 }

@@ -59,15 +59,16 @@ public record VqganConfig(List<Integer> channelMult, int hiddenChannels, int num
         if (vq == null || !vq.has("pixel_vqgan_config")) {
             throw new TitokException(source + ": no model.vq_model.pixel_vqgan_config: expected a MaskGIT-VQGAN config");
         }
-        TiTokConfig.rejectUnknown(vq, VQ_MODEL_KEYS, source, "model.vq_model");
-        return fromJson(vq.get("pixel_vqgan_config"), vq.path("pixel_quantizer"), source);
+        ConfigFields f = new ConfigFields(source);
+        f.rejectUnknown(vq, VQ_MODEL_KEYS, "model.vq_model");
+        return fromJson(vq.get("pixel_vqgan_config"), vq.path("pixel_quantizer"), f);
     }
 
     /** Builds the config from a {@code pixel_vqgan_config}-style and a {@code pixel_quantizer}-style JSON object. */
-    static VqganConfig fromJson(JsonNode pixel, JsonNode quantizer, String source) {
-        TiTokConfig.rejectUnknown(pixel, PIXEL_KEYS, source, "pixel_vqgan_config");
-        TiTokConfig.rejectUnknown(quantizer, QUANTIZER_KEYS, source, "pixel_quantizer");
-        TiTokConfig.Fields f = new TiTokConfig.Fields(source);
+    static VqganConfig fromJson(JsonNode pixel, JsonNode quantizer, ConfigFields f) {
+        f.rejectUnknown(pixel, PIXEL_KEYS, "pixel_vqgan_config");
+        f.rejectUnknown(quantizer, QUANTIZER_KEYS, "pixel_quantizer");
+        String source = f.source();
         List<Integer> mult = new ArrayList<>();
         pixel.path("channel_mult").forEach(n -> mult.add(n.asInt()));
         if (pixel.has("num_resolutions") && pixel.get("num_resolutions").asInt() != mult.size()) {

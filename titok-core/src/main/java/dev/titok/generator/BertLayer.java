@@ -5,6 +5,8 @@ import ai.djl.nn.Activation;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
 import dev.titok.nn.Module;
+import dev.titok.nn.ScaledDotProduct;
+import dev.titok.tensor.Ops;
 
 /**
  * One post-LayerNorm HuggingFace {@code BertLayer} (SPEC §4.3) under its official names:
@@ -35,11 +37,13 @@ final class BertLayer extends Module {
 
     /** (B, T, H) → (B, T, H). */
     NDArray forward(NDArray x) {
-        NDArray q = ScaledDotProduct.splitHeads(query.forward(x), heads);                    // (B, heads, T, d)
-        NDArray k = ScaledDotProduct.splitHeads(key.forward(x), heads);
-        NDArray v = ScaledDotProduct.splitHeads(value.forward(x), heads);
-        NDArray a = attentionOutput.forward(ScaledDotProduct.attend(q, k, v), x);             // (B, T, H)
-        return output.forward(Activation.gelu(intermediate.forward(a)), a);
+        return Ops.scoped(() -> {
+            NDArray q = ScaledDotProduct.splitHeads(query.forward(x), heads);                // (B, heads, T, d)
+            NDArray k = ScaledDotProduct.splitHeads(key.forward(x), heads);
+            NDArray v = ScaledDotProduct.splitHeads(value.forward(x), heads);
+            NDArray a = attentionOutput.forward(ScaledDotProduct.attend(q, k, v), x);         // (B, T, H)
+            return output.forward(Activation.gelu(intermediate.forward(a)), a);
+        });
     }
 
     /** {@code attention.self.{query,key,value}} and {@code attention.output}. */

@@ -3,11 +3,11 @@ package dev.titok.generator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
+import dev.titok.config.ConfigFields;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
@@ -37,7 +37,7 @@ import java.util.Set;
 public record GeneratorConfig(String name, ModelType modelType, int codebookSize, int numClasses, int imageSeqLen,
                               int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
                               double dropout, double attnDrop, double classLabelDropout, int numSteps,
-                              double randomizeTemperature, double guidanceScale, String guidanceDecay) {
+                              double randomizeTemperature, double guidanceScale, GuidanceDecay guidanceDecay) {
 
     /** The two generator classes of the official code, by their {@code model_type} string. */
     public enum ModelType {
@@ -65,14 +65,11 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
         }
     }
 
-    /** The values {@code guidance_decay} may take (the official {@code generate} rejects others). */
-    public static final List<String> GUIDANCE_DECAYS = List.of("constant", "linear", "power-cosine");
-
     // Sampling values of the official generate() signature, used when a config leaves them out (the fixtures do).
     private static final int DEFAULT_NUM_STEPS = 8;
     private static final double DEFAULT_RANDOMIZE_TEMPERATURE = 4.5;
     private static final double DEFAULT_GUIDANCE_SCALE = 3.0;
-    private static final String DEFAULT_GUIDANCE_DECAY = "constant";
+    private static final GuidanceDecay DEFAULT_GUIDANCE_DECAY = GuidanceDecay.CONSTANT;
 
     private static final Set<String> GENERATOR_KEYS = Set.of("model_type", "hidden_size", "num_hidden_layers",
             "num_attention_heads", "intermediate_size", "dropout", "attn_drop", "num_steps", "class_label_dropout",
@@ -100,8 +97,8 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
         probability(problems, "dropout", dropout);
         probability(problems, "attn_drop", attnDrop);
         probability(problems, "class_label_dropout", classLabelDropout);
-        if (!GUIDANCE_DECAYS.contains(guidanceDecay)) {
-            problems.add("guidance_decay is '" + guidanceDecay + "': expected one of " + GUIDANCE_DECAYS);
+        if (guidanceDecay == null) {
+            problems.add("guidance_decay is missing");
         }
         if (!problems.isEmpty()) {
             throw new TitokException(name + ": invalid generator config: " + String.join("; ", problems));
@@ -154,9 +151,9 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
         if (!gen.isObject()) {
             throw new TitokException(source + ": no model.generator section: expected the official generator config tree");
         }
-        rejectUnknown(gen, GENERATOR_KEYS, source, "model.generator");
+        ConfigFields f = new ConfigFields(source);
+        f.rejectUnknown(gen, GENERATOR_KEYS, "model.generator");
         JsonNode vq = root.path("model").path("vq_model");
-        Fields f = new Fields(source);
         String typeName = f.string(gen, "model_type", "model.generator", null);
         ModelType type = null;
         for (ModelType t : ModelType.values()) {
@@ -194,7 +191,7 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
                         : DEFAULT_RANDOMIZE_TEMPERATURE,
                 gen.has("guidance_scale") ? f.requireDouble(gen, "guidance_scale", "model.generator")
                         : DEFAULT_GUIDANCE_SCALE,
-                f.string(gen, "guidance_decay", "model.generator", DEFAULT_GUIDANCE_DECAY));
+                gen.has("guidance_decay") ? decay(f, gen) : DEFAULT_GUIDANCE_DECAY);
         JsonNode arch = root.path("arch");
         if (!arch.isMissingNode()) {
             checkArch(config, arch, f);
@@ -202,11 +199,19 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
         return config;
     }
 
+    private static GuidanceDecay decay(ConfigFields f, JsonNode gen) {
+        try {
+            return GuidanceDecay.parse(f.string(gen, "guidance_decay", "model.generator", null));
+        } catch (TitokException e) {
+            throw new TitokException(f.source() + ": model.generator.guidance_decay: " + e.getMessage(), e);
+        }
+    }
+
     /** The fixtures restate derived values in {@code arch}; a disagreement means the config is not what it claims. */
-    private static void checkArch(GeneratorConfig c, JsonNode arch, Fields f) {
-        rejectUnknown(arch, ARCH_KEYS, f.source, "arch");
+    private static void checkArch(GeneratorConfig c, JsonNode arch, ConfigFields f) {
+        f.rejectUnknown(arch, ARCH_KEYS, "arch");
         if (arch.has("class") && !c.modelType().className().equals(f.string(arch, "class", "arch", null))) {
-            throw new TitokException(f.source + ": arch.class is " + arch.get("class") + " but model_type "
+            throw new TitokException(f.source() + ": arch.class is " + arch.get("class") + " but model_type "
                     + c.modelType().configName() + " builds " + c.modelType().className());
         }
         expect(f, arch, "vocab_size", c.vocabSize());
@@ -217,7 +222,7 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
             JsonNode ids = arch.get("class_token_ids");
             if (!ids.isArray() || ids.size() != 2 || ids.get(0).asLong() != c.classTokenId(0)
                     || ids.get(1).asLong() != c.classTokenId(c.numClasses() - 1L)) {
-                throw new TitokException(f.source + ": arch.class_token_ids is " + ids + ": expected ["
+                throw new TitokException(f.source() + ": arch.class_token_ids is " + ids + ": expected ["
                         + c.classTokenId(0) + ", " + c.classTokenId(c.numClasses() - 1L) + "] (first and last class id)");
             }
         }
@@ -226,9 +231,9 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
         }
     }
 
-    private static void expect(Fields f, JsonNode arch, String key, long derived) {
+    private static void expect(ConfigFields f, JsonNode arch, String key, long derived) {
         if (arch.has(key) && f.requireInt(arch, key, "arch") != derived) {
-            throw new TitokException(f.source + ": arch." + key + " is " + arch.get(key) + " but the generator config gives "
+            throw new TitokException(f.source() + ": arch." + key + " is " + arch.get(key) + " but the generator config gives "
                     + derived);
         }
     }
@@ -242,59 +247,6 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
     private static void probability(List<String> problems, String key, double value) {
         if (!(value >= 0 && value <= 1)) {
             problems.add(key + " must lie in [0, 1], found " + value);
-        }
-    }
-
-    private static void rejectUnknown(JsonNode node, Set<String> known, String source, String where) {
-        if (!node.isObject()) {
-            throw new TitokException(source + ": " + where + " must be a JSON object");
-        }
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            if (!known.contains(key)) {
-                unknown.add(key);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new TitokException(source + ": unknown key(s) " + unknown + " in " + where + ": expected only "
-                    + known.stream().sorted().toList());
-        }
-    }
-
-    /** Typed access to config values with one-line errors naming the file and the key. */
-    private record Fields(String source) {
-
-        int requireInt(JsonNode parent, String key, String where) {
-            JsonNode n = parent.path(key);
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                throw new TitokException(source + ": " + where + "." + key + " is " + describe(n) + ": expected an integer");
-            }
-            return n.asInt();
-        }
-
-        double requireDouble(JsonNode parent, String key, String where) {
-            JsonNode n = parent.path(key);
-            if (!n.isNumber()) {
-                throw new TitokException(source + ": " + where + "." + key + " is " + describe(n) + ": expected a number");
-            }
-            return n.asDouble();
-        }
-
-        /** The string at {@code key}, or {@code fallback} when absent. */
-        String string(JsonNode parent, String key, String where, String fallback) {
-            JsonNode n = parent.path(key);
-            if (n.isMissingNode()) {
-                return fallback;
-            }
-            if (!n.isTextual()) {
-                throw new TitokException(source + ": " + where + "." + key + " is " + describe(n) + ": expected a string");
-            }
-            return n.asText();
-        }
-
-        private static String describe(JsonNode n) {
-            return n.isMissingNode() ? "missing" : n.toString();
         }
     }
 }

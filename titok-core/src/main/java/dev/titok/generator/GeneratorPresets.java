@@ -16,11 +16,11 @@ public final class GeneratorPresets {
 
     static {
         add(new GeneratorConfig("titok_l32", ModelType.VIT, 4096, 1000, 32, 768, 24, 16, 3072, 0.1, 0.1, 0.1,
-                8, 9.5, 4.5, "linear"));
+                8, 9.5, 4.5, GuidanceDecay.LINEAR));
         add(new GeneratorConfig("titok_b64", ModelType.VIT, 4096, 1000, 64, 768, 24, 16, 3072, 0.1, 0.1, 0.1,
-                8, 11.0, 3.0, "linear"));
+                8, 11.0, 3.0, GuidanceDecay.LINEAR));
         add(new GeneratorConfig("titok_s128", ModelType.UVIT, 4096, 1000, 128, 1024, 20, 16, 4096, 0.1, 0.1, 0.1,
-                64, 2.8, 6.9, "power-cosine"));
+                64, 2.8, 6.9, GuidanceDecay.POWER_COSINE));
     }
 
     private GeneratorPresets() {}

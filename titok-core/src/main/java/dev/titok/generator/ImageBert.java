@@ -5,6 +5,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.titok.io.HostTensor;
 import dev.titok.nn.Linear;
 import dev.titok.nn.Module;
+import dev.titok.nn.ModuleList;
 import java.util.Map;
 import java.util.Set;
 

@@ -19,13 +19,6 @@ public record SamplingConfig(int steps, double randomizeTemperature, double guid
     /** The official default of {@code guidance_scale_pow}, which the ImageNet sampling script never changes. */
     public static final double DEFAULT_GUIDANCE_SCALE_POW = 3.0;
 
-    /** {@code configs/infer/TiTok/titok_l32.yaml} as the ImageNet script samples it: 8 steps, T 9.5, gs 4.5 linear. */
-    public static final SamplingConfig TITOK_L32 = imagenetScript(8, 9.5, 4.5, "linear");
-    /** {@code titok_b64.yaml}: 8 steps, T 11.0, gs 3.0 linear, annealing on. */
-    public static final SamplingConfig TITOK_B64 = imagenetScript(8, 11.0, 3.0, "linear");
-    /** {@code titok_s128.yaml}: 64 steps, T 2.8, gs 6.9 power-cosine, annealing on. */
-    public static final SamplingConfig TITOK_S128 = imagenetScript(64, 2.8, 6.9, "power-cosine");
-
     /**
      * Checks every value.
      *
@@ -51,29 +44,14 @@ public record SamplingConfig(int steps, double randomizeTemperature, double guid
     }
 
     /**
-     * The settings the official ImageNet sampling script uses for an inference config's {@code model.generator}
-     * section ({@code num_steps}, {@code randomize_temperature}, {@code guidance_scale}, {@code guidance_decay}):
-     * softmax-temperature annealing on and the default power-cosine exponent.
+     * The settings the official ImageNet sampling script uses with a generator config: its {@code num_steps},
+     * {@code randomize_temperature}, {@code guidance_scale} and {@code guidance_decay}, softmax-temperature annealing
+     * on and the default power-cosine exponent (for the presets: titok_l32 8 steps, T 9.5, gs 4.5 linear; titok_b64
+     * 8, 11.0, 3.0 linear; titok_s128 64, 2.8, 6.9 power-cosine).
      */
-    public static SamplingConfig imagenetScript(int numSteps, double randomizeTemperature, double guidanceScale,
-                                                String guidanceDecay) {
-        return new SamplingConfig(numSteps, randomizeTemperature, guidanceScale, GuidanceDecay.parse(guidanceDecay),
-                DEFAULT_GUIDANCE_SCALE_POW, true);
-    }
-
-    /**
-     * A released model's setting by config name.
-     *
-     * @throws TitokException for a name other than titok_l32, titok_b64 or titok_s128
-     */
-    public static SamplingConfig preset(String name) {
-        return switch (name) {
-            case "titok_l32" -> TITOK_L32;
-            case "titok_b64" -> TITOK_B64;
-            case "titok_s128" -> TITOK_S128;
-            default -> throw new TitokException("no sampling preset named '" + name
-                    + "': expected titok_l32, titok_b64 or titok_s128");
-        };
+    public static SamplingConfig of(GeneratorConfig config) {
+        return new SamplingConfig(config.numSteps(), config.randomizeTemperature(), config.guidanceScale(),
+                config.guidanceDecay(), DEFAULT_GUIDANCE_SCALE_POW, true);
     }
 
     /** {@code ratio = (s+1)/steps}, the fraction of the run completed by the end of step s (float64). */

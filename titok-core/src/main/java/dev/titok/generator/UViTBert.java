@@ -7,6 +7,7 @@ import dev.titok.nn.Embedding;
 import dev.titok.nn.Init;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
+import dev.titok.nn.ModuleList;
 import dev.titok.nn.Parameter;
 import java.util.ArrayDeque;
 import java.util.Deque;

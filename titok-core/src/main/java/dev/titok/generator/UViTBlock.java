@@ -7,6 +7,8 @@ import ai.djl.nn.Activation;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
 import dev.titok.nn.Module;
+import dev.titok.nn.ScaledDotProduct;
+import dev.titok.tensor.Ops;
 
 /**
  * A pre-LayerNorm U-ViT block (SPEC §4.4): {@code x += proj(attn(norm1(x))); x += fc2(GELU(fc1(norm2(x))))}, with a
@@ -44,9 +46,11 @@ final class UViTBlock extends Module {
 
     /** (B, T, H) and, for out-blocks, the skip (B, T, H) → (B, T, H). */
     NDArray forward(NDArray x, NDArray skip) {
-        NDArray h = skipLinear == null ? x : skipLinear.forward(NDArrays.concat(new NDList(x, skip), -1));
-        h = h.add(attn.forward(norm1.forward(h)));
-        return h.add(mlp.forward(norm2.forward(h)));
+        return Ops.scoped(() -> {
+            NDArray h = skipLinear == null ? x : skipLinear.forward(NDArrays.concat(new NDList(x, skip), -1));
+            h = h.add(attn.forward(norm1.forward(h)));
+            return h.add(mlp.forward(norm2.forward(h)));
+        });
     }
 
     /** {@code attn.qkv} (no bias; features laid out [q | k | v], heads contiguous inside each) and {@code attn.proj}. */

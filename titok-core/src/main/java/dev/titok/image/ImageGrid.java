@@ -117,4 +117,20 @@ public final class ImageGrid {
         }
         return caption.substring(0, end) + ELLIPSIS;
     }
+
+    /**
+     * Enlarges an image by the smallest integer factor that makes it at least {@code minWidth} wide, nearest neighbour
+     * so that pixels stay visible: small models work on tiny images that are hard to look at otherwise.
+     */
+    public static BufferedImage enlarge(BufferedImage image, int minWidth) {
+        int factor = Math.max(1, (minWidth + image.getWidth() - 1) / image.getWidth());
+        if (factor == 1) {
+            return image;
+        }
+        BufferedImage big = new BufferedImage(image.getWidth() * factor, image.getHeight() * factor, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = big.createGraphics();
+        g.drawImage(image, 0, 0, big.getWidth(), big.getHeight(), null);
+        g.dispose();
+        return big;
+    }
 }

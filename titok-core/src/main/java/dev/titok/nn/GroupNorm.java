@@ -1,11 +1,17 @@
 package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.tensor.Ops;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * GroupNorm: statistics per sample and group over (C/G × H × W), biased variance, per-channel affine.
- * DJL binds no group_norm, so it is composed from mean/variance over the reshaped (B, G, -1) tensor.
+ * DJL binds no group_norm, so the normalisation is libtorch's fused layer_norm over the (B, G, C/G·H·W) view (same
+ * statistics, same epsilon placement), followed by the per-channel affine.
  */
 public final class GroupNorm extends Module {
 
@@ -13,6 +19,8 @@ public final class GroupNorm extends Module {
     private final Parameter bias;
     private final int groups;
     private final float eps;
+    /** Unit gamma / zero beta for layer_norm, per normalised size; they live with the parameters. */
+    private final Map<Long, NDArray[]> identityAffine = new ConcurrentHashMap<>();
 
     public GroupNorm(int groups, long channels, double eps) {
         if (channels % groups != 0) {
@@ -26,16 +34,23 @@ public final class GroupNorm extends Module {
 
     /** (B, C, H, W) → (B, C, H, W). */
     public NDArray forward(NDArray x) {
-        Shape shape = x.getShape();
-        long b = shape.get(0);
-        long c = shape.get(1);
-        NDArray grouped = x.reshape(b, groups, -1);                   // (B, G, C/G·H·W)
-        NDArray mean = grouped.mean(new int[] {2}, true);
-        NDArray centered = grouped.sub(mean);
-        NDArray variance = centered.square().mean(new int[] {2}, true);
-        NDArray normalized = centered.div(variance.add(eps).sqrt()).reshape(shape);
-        NDArray gamma = weight.value().reshape(1, c, 1, 1);
-        NDArray beta = bias.value().reshape(1, c, 1, 1);
-        return normalized.mul(gamma).add(beta);
+        return Ops.scoped(() -> {
+            Shape shape = x.getShape();
+            long b = shape.get(0);
+            long c = shape.get(1);
+            long perGroup = shape.size() / (b * groups);
+            NDArray[] unit = identityAffine.computeIfAbsent(perGroup, this::unitAffine);
+            NDArray normalized = ai.djl.nn.norm.LayerNorm.layerNorm(x.reshape(b, groups, perGroup), new Shape(perGroup),
+                    unit[0], unit[1], eps).singletonOrThrow().reshape(shape);
+            return normalized.mul(weight.value().reshape(1, c, 1, 1)).add(bias.value().reshape(1, c, 1, 1));
+        });
+    }
+
+    private NDArray[] unitAffine(long size) {
+        NDManager owner = weight.value().getManager();
+        NDArray ones = owner.ones(new Shape(size));
+        NDArray zeros = owner.zeros(new Shape(size));
+        NDScope.unregister(ones, zeros); // cached beyond the current forward pass
+        return new NDArray[] {ones, zeros};
     }
 }

@@ -34,11 +34,7 @@ public final class MultiheadAttention extends Module {
         long headDim = width / heads;
         NDArray qkv = ai.djl.nn.core.Linear.linear(x, inProjWeight.value(), inProjBias.value()).singletonOrThrow();
         NDList split = qkv.reshape(b, l, 3, heads, headDim).transpose(2, 0, 3, 1, 4).split(3, 0); // 3 × (1, B, H, L, d)
-        NDArray q = split.get(0).squeeze(0).mul(1.0 / Math.sqrt(headDim));
-        NDArray k = split.get(1).squeeze(0);
-        NDArray v = split.get(2).squeeze(0);
-        NDArray attention = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1);                      // (B, H, L, L)
-        NDArray heads = attention.matMul(v).transpose(0, 2, 1, 3).reshape(b, l, width);         // (B, L, E)
-        return outProj.forward(heads);
+        NDArray heads = ScaledDotProduct.attend(split.get(0).squeeze(0), split.get(1).squeeze(0), split.get(2).squeeze(0));
+        return outProj.forward(heads);                                                            // (B, L, E)
     }
 }

@@ -2,6 +2,7 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.titok.tensor.Ops;
 
 /**
  * The pre-LayerNorm transformer block of the TiTok encoder and decoder (SPEC §1.3):
@@ -27,8 +28,10 @@ public final class ResidualAttentionBlock extends Module {
 
     /** (B, L, E) → (B, L, E). */
     public NDArray forward(NDArray x) {
-        NDArray h = x.add(attn.forward(ln1.forward(x)));
-        return h.add(cProj.forward(Activation.gelu(cFc.forward(ln2.forward(h)))));
+        return Ops.scoped(() -> {
+            NDArray h = x.add(attn.forward(ln1.forward(x)));
+            return h.add(cProj.forward(Activation.gelu(cFc.forward(ln2.forward(h)))));
+        });
     }
 
     /** Holds the two MLP layers under the official names {@code mlp.c_fc} and {@code mlp.c_proj}. */

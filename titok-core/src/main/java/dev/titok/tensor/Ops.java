@@ -1,8 +1,10 @@
 package dev.titok.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.titok.TitokException;
+import java.util.function.Supplier;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -25,6 +27,22 @@ public final class Ops {
      */
     public static NDArray contiguous(NDArray x) {
         return x.flatten().reshape(x.getShape());
+    }
+
+    /**
+     * Runs {@code body} in its own {@link NDScope}, so its temporaries are freed as soon as it returns instead of at the
+     * end of the whole forward pass; only the result survives, handed to the enclosing scope. This bounds the peak
+     * memory of deep networks (a batch of 8 through the 256-pixel VQGAN decoder makes 268 MB per activation).
+     * Autograd keeps its own references, so this is safe during training too.
+     */
+    public static NDArray scoped(Supplier<NDArray> body) {
+        NDArray result;
+        try (NDScope scope = new NDScope()) {
+            result = body.get();
+            NDScope.unregister(result);
+        }
+        NDScope.register(result);
+        return result;
     }
 
     /**

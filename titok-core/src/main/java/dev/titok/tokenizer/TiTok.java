@@ -17,7 +17,10 @@ import dev.titok.tensor.Trace;
 import dev.titok.vqgan.PixelDecoder;
 import dev.titok.vqgan.PixelQuantizer;
 import dev.titok.vqgan.Vqgan;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.Set;
 
 /**
@@ -163,15 +166,17 @@ public final class TiTok extends Model {
 
     // ---- Java-array level -----------------------------------------------------------------------------------
 
+    /**
+     * Images per forward pass of the array-level calls, which split larger batches: peak memory stays bounded (eight
+     * 256-pixel images already make 268 MB per pixel-decoder activation) and CPU throughput is flat beyond it.
+     */
+    public static final int MAX_BATCH = 8;
+
     /** Token ids of a batch of images, each (3, H, W) row-major in [0, 1]. Only for vq models. */
     public long[][] tokenize(float[][] images) {
         requireMode(QuantizeMode.VQ, "tokenize");
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            NDArray tokens = encode(pixels(images), null, Trace.NONE).tokens();
-            long[] flat = tokens.toLongArray();
-            return split(flat, images.length);
-        }
+        return inChunks(checkImages(images), long[][]::new,
+                chunk -> split(encode(pixels(chunk), null, Trace.NONE).tokens().toLongArray(), chunk.length));
     }
 
     /**
@@ -180,52 +185,62 @@ public final class TiTok extends Model {
      */
     public float[][][] latentMeans(float[][] images) {
         requireMode(QuantizeMode.VAE, "latentMeans");
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            NDArray means = posterior(pixels(images)).mean().squeeze(2).transpose(0, 2, 1);  // (B, K, C)
-            float[] flat = means.toFloatArray();
-            int k = config.numLatentTokens();
-            int c = config.tokenSize();
-            float[][][] out = new float[images.length][k][c];
-            for (int i = 0; i < images.length; i++) {
+        int k = config.numLatentTokens();
+        int c = config.tokenSize();
+        return inChunks(checkImages(images), float[][][]::new, chunk -> {
+            float[] flat = posterior(pixels(chunk)).mean().squeeze(2).transpose(0, 2, 1).toFloatArray(); // (B, K, C)
+            float[][][] out = new float[chunk.length][k][c];
+            for (int i = 0; i < chunk.length; i++) {
                 for (int t = 0; t < k; t++) {
                     System.arraycopy(flat, (i * k + t) * c, out[i][t], 0, c);
                 }
             }
             return out;
-        }
+        });
     }
 
     /** Images (3, H, W) in nominal [0, 1] (unclamped) decoded from token ids, one row per image. */
     public float[][] detokenize(long[][] tokens) {
         requireMode(QuantizeMode.VQ, "detokenize");
         requirePixelOutput();
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            long[] flat = new long[tokens.length * config.numLatentTokens()];
-            for (int i = 0; i < tokens.length; i++) {
-                if (tokens[i].length != config.numLatentTokens()) {
-                    throw new TitokException("token list " + i + " has " + tokens[i].length + " ids: expected "
-                            + config.numLatentTokens() + " for this model");
-                }
-                System.arraycopy(tokens[i], 0, flat, i * tokens[i].length, tokens[i].length);
+        int k = config.numLatentTokens();
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i].length != k) {
+                throw new TitokException("token list " + i + " has " + tokens[i].length + " ids: expected " + k
+                        + " for this model");
             }
-            NDArray ids = manager().create(flat, new Shape(tokens.length, config.numLatentTokens()));
-            return rows(toPixels(decodeTokens(ids, Trace.NONE)), tokens.length);
         }
+        return inChunks(tokens, float[][]::new, chunk -> {
+            long[] flat = new long[chunk.length * k];
+            for (int i = 0; i < chunk.length; i++) {
+                System.arraycopy(chunk[i], 0, flat, i * k, k);
+            }
+            NDArray ids = manager().create(flat, new Shape(chunk.length, k));
+            return rows(toPixels(decodeTokens(ids, Trace.NONE)), chunk.length);
+        });
     }
 
     /** Encode then decode (vae models decode the posterior mean), one (3, H, W) row per image. */
     public float[][] reconstruct(float[][] images) {
         requirePixelOutput();
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            NDArray x = pixels(images);
-            NDArray z = quantize != null
-                    ? encode(x, null, Trace.NONE).zQuantized()
-                    : posterior(x).mode();
-            return rows(toPixels(decode(z, Trace.NONE)), images.length);
+        return inChunks(checkImages(images), float[][]::new, chunk -> {
+            NDArray x = pixels(chunk);
+            NDArray z = quantize != null ? encode(x, null, Trace.NONE).zQuantized() : posterior(x).mode();
+            return rows(toPixels(decode(z, Trace.NONE)), chunk.length);
+        });
+    }
+
+    /** Applies {@code step} to chunks of at most {@link #MAX_BATCH} inputs, each in its own scope with gradients off. */
+    private static <I, O> O[] inChunks(I[] inputs, IntFunction<O[]> newArray, Function<I[], O[]> step) {
+        O[] out = newArray.apply(inputs.length);
+        for (int start = 0; start < inputs.length; start += MAX_BATCH) {
+            I[] chunk = Arrays.copyOfRange(inputs, start, Math.min(inputs.length, start + MAX_BATCH));
+            try (NDScope scope = new NDScope()) {
+                JniUtils.setGradMode(false);
+                System.arraycopy(step.apply(chunk), 0, out, start, chunk.length);
+            }
         }
+        return out;
     }
 
     /** True when the array-level calls give pixels: stage-2 and pixel-head models, or stage-1 with a proxy decoder. */
@@ -248,15 +263,23 @@ public final class TiTok extends Model {
 
     // ---- checks and conversions ---------------------------------------------------------------------------------
 
+    /** Every image must be (3, size, size): checked for the whole batch before any chunk runs. */
+    private float[][] checkImages(float[][] images) {
+        int size = config.imageSize();
+        for (int i = 0; i < images.length; i++) {
+            if (images[i].length != 3 * size * size) {
+                throw new TitokException("image " + i + " has " + images[i].length + " values: expected 3x" + size + "x"
+                        + size + " = " + 3 * size * size + " for this model");
+            }
+        }
+        return images;
+    }
+
     private NDArray pixels(float[][] images) {
         int size = config.imageSize();
         int per = 3 * size * size;
         float[] flat = new float[images.length * per];
         for (int i = 0; i < images.length; i++) {
-            if (images[i].length != per) {
-                throw new TitokException("image " + i + " has " + images[i].length + " values: expected 3x" + size + "x"
-                        + size + " = " + per + " for this model");
-            }
             System.arraycopy(images[i], 0, flat, i * per, per);
         }
         return manager().create(flat, new Shape(images.length, 3, size, size));

@@ -6,6 +6,7 @@ import dev.titok.nn.Conv2d;
 import dev.titok.nn.Conv2d.Padding;
 import dev.titok.nn.GroupNorm;
 import dev.titok.nn.Module;
+import dev.titok.nn.ModuleList;
 import dev.titok.tensor.Ops;
 import java.util.List;
 
@@ -29,12 +30,8 @@ public final class PixelDecoder extends Module {
         long top = hidden * mult.get(levels - 1);
         this.convIn = child("conv_in", new Conv2d(config.zChannels(), top, 3, 1, Padding.TF_SAME, true));
         this.mid = child("mid", new ResnetBlock.Stack(top, top, config.numResBlocks()));
-        Ups ups = child("up", new Ups());
-        this.up = new Level[levels];
-        for (int i = 0; i < levels; i++) {
-            long in = hidden * mult.get(i == levels - 1 ? levels - 1 : i + 1);
-            up[i] = ups.add(i, new Level(in, hidden * mult.get(i), config.numResBlocks(), i != 0));
-        }
+        this.up = child("up", new ModuleList<>(levels, i -> new Level(hidden * mult.get(i == levels - 1 ? i : i + 1),
+                hidden * mult.get(i), config.numResBlocks(), i != 0))).items().toArray(Level[]::new);
         long out = hidden * mult.get(0);
         this.normOut = child("norm_out", new GroupNorm(32, out, 1e-6));
         this.convOut = child("conv_out", new Conv2d(out, config.numChannels(), 3, 1, Padding.TF_SAME, true));
@@ -46,14 +43,11 @@ public final class PixelDecoder extends Module {
         for (int i = up.length - 1; i >= 0; i--) {
             h = up[i].forward(h);
         }
-        return convOut.forward(Ops.silu(normOut.forward(h)));
+        return head(h);
     }
 
-    /** Holder of the {@code up.i} levels. */
-    private static final class Ups extends Module {
-        Level add(int index, Level level) {
-            return child(Integer.toString(index), level);
-        }
+    private NDArray head(NDArray h) {
+        return Ops.scoped(() -> convOut.forward(Ops.silu(normOut.forward(h))));
     }
 
     /** One resolution level: residual blocks, then (except level 0) nearest ×2 and a 3×3 conv. */
@@ -67,8 +61,10 @@ public final class PixelDecoder extends Module {
         }
 
         NDArray forward(NDArray x) {
-            NDArray h = block.forward(x);
-            return upsampleConv == null ? h : upsampleConv.forward(Ops.upsampleNearest2x(h));
+            return Ops.scoped(() -> {
+                NDArray h = block.forward(x);
+                return upsampleConv == null ? h : upsampleConv.forward(Ops.upsampleNearest2x(h));
+            });
         }
     }
 }

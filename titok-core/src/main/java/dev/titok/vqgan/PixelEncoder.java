@@ -6,6 +6,7 @@ import dev.titok.nn.Conv2d;
 import dev.titok.nn.Conv2d.Padding;
 import dev.titok.nn.GroupNorm;
 import dev.titok.nn.Module;
+import dev.titok.nn.ModuleList;
 import dev.titok.tensor.Ops;
 import java.util.List;
 
@@ -26,12 +27,8 @@ public final class PixelEncoder extends Module {
         int levels = mult.size();
         long hidden = config.hiddenChannels();
         this.convIn = child("conv_in", new Conv2d(config.numChannels(), hidden, 3, 1, Padding.TF_SAME, false));
-        Downs downs = child("down", new Downs());
-        this.down = new Level[levels];
-        for (int i = 0; i < levels; i++) {
-            long in = hidden * (i == 0 ? 1 : mult.get(i - 1));
-            down[i] = downs.add(i, new Level(in, hidden * mult.get(i), config.numResBlocks(), i != levels - 1));
-        }
+        this.down = child("down", new ModuleList<>(levels, i -> new Level(hidden * (i == 0 ? 1 : mult.get(i - 1)),
+                hidden * mult.get(i), config.numResBlocks(), i != levels - 1))).items().toArray(Level[]::new);
         long top = hidden * mult.get(levels - 1);
         this.mid = child("mid", new ResnetBlock.Stack(top, top, config.numResBlocks()));
         this.normOut = child("norm_out", new GroupNorm(32, top, 1e-6));
@@ -45,13 +42,6 @@ public final class PixelEncoder extends Module {
             h = level.forward(h);
         }
         return convOut.forward(Ops.silu(normOut.forward(mid.forward(h))));
-    }
-
-    /** Holder of the {@code down.i} levels. */
-    private static final class Downs extends Module {
-        Level add(int index, Level level) {
-            return child(Integer.toString(index), level);
-        }
     }
 
     /** One resolution level: residual blocks, then (except the last) 2×2 average pooling. */

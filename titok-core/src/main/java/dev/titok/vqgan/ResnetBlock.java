@@ -32,9 +32,11 @@ final class ResnetBlock extends Module {
 
     /** (B, in, H, W) → (B, out, H, W). */
     NDArray forward(NDArray x) {
-        NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
-        h = conv2.forward(Ops.silu(norm2.forward(h)));
-        return ninShortcut == null ? h.add(x) : h.add(ninShortcut.forward(h));
+        return Ops.scoped(() -> {
+            NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
+            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            return ninShortcut == null ? h.add(x) : h.add(ninShortcut.forward(h));
+        });
     }
 
     /** A list of blocks registered under "0", "1", ... like an {@code nn.ModuleList}. */
@@ -49,11 +51,13 @@ final class ResnetBlock extends Module {
         }
 
         NDArray forward(NDArray x) {
-            NDArray h = x;
-            for (ResnetBlock block : blocks) {
-                h = block.forward(h);
-            }
-            return h;
+            return Ops.scoped(() -> {
+                NDArray h = x;
+                for (ResnetBlock block : blocks) {
+                    h = block.forward(h);
+                }
+                return h;
+            });
         }
     }
 }

@@ -63,7 +63,7 @@ class GeneratorConfigTest {
         assertThat(c.numSteps()).isEqualTo(8);
         assertThat(c.randomizeTemperature()).isEqualTo(4.5);
         assertThat(c.guidanceScale()).isEqualTo(3.0);
-        assertThat(c.guidanceDecay()).isEqualTo("constant");
+        assertThat(c.guidanceDecay()).isEqualTo(GuidanceDecay.CONSTANT);
     }
 
     @Test
@@ -119,7 +119,7 @@ class GeneratorConfigTest {
         assertOneLineError(type, "model.generator.model_type is 'DiT': expected ViT or UViT");
         ObjectNode decay = tiny();
         generator(decay).put("guidance_decay", "cosine");
-        assertOneLineError(decay, "guidance_decay is 'cosine': expected one of [constant, linear, power-cosine]");
+        assertOneLineError(decay, "guidance_decay: unknown guidance decay 'cosine': expected one of constant, linear, power-cosine");
         ObjectNode heads = tiny();
         generator(heads).put("num_attention_heads", 5);
         assertOneLineError(heads, "hidden_size 64 is not a multiple of num_attention_heads 5");

@@ -27,7 +27,7 @@ class GeneratorModelTest {
     private static final int B = 3;
 
     private static GeneratorConfig tiny(ModelType type) {
-        return new GeneratorConfig("tiny", type, 32, 5, 6, 32, 4, 4, 64, 0.1, 0.1, 0.1, 8, 4.5, 3.0, "constant");
+        return new GeneratorConfig("tiny", type, 32, 5, 6, 32, 4, 4, 64, 0.1, 0.1, 0.1, 8, 4.5, 3.0, GuidanceDecay.CONSTANT);
     }
 
     /** Records the shape of every draw of a seeded source. */

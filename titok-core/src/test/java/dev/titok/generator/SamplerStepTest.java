@@ -47,7 +47,7 @@ class SamplerStepTest {
 
     @Test
     void titokL32StepValues() {
-        SamplingConfig config = SamplingConfig.TITOK_L32;
+        SamplingConfig config = SamplingConfig.of(GeneratorPresets.generator("titok_l32"));
         float[] noise = {8.3125f, 7.125f, 5.9375f, 4.75f, 3.5625f, 2.375f, 1.1875f, 0f};
         float[] softmax = {1.2f, 1.1f, 1.0f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f};
         double[] guidance = {0, 0.5625, 1.125, 1.6875, 2.25, 2.8125, 3.375, 3.9375};
@@ -62,7 +62,7 @@ class SamplerStepTest {
 
     @Test
     void titokS128PowerCosineGuidance() {
-        SamplingConfig config = SamplingConfig.TITOK_S128;
+        SamplingConfig config = SamplingConfig.of(GeneratorPresets.generator("titok_s128"));
         assertThat(config.guidance(0)).isEqualTo(1.0);
         assertThat(config.guidance(16)).isCloseTo(1.0036, within(1e-4));
         assertThat(config.guidance(32)).isCloseTo(1.2246, within(1e-4));
@@ -72,13 +72,13 @@ class SamplerStepTest {
 
     @Test
     void presetsAreTheOfficialInferenceSettings() {
-        assertThat(SamplingConfig.preset("titok_l32"))
+        assertThat(SamplingConfig.of(GeneratorPresets.generator("titok_l32")))
                 .isEqualTo(new SamplingConfig(8, 9.5, 4.5, GuidanceDecay.LINEAR, 3.0, true));
-        assertThat(SamplingConfig.preset("titok_b64"))
+        assertThat(SamplingConfig.of(GeneratorPresets.generator("titok_b64")))
                 .isEqualTo(new SamplingConfig(8, 11.0, 3.0, GuidanceDecay.LINEAR, 3.0, true));
-        assertThat(SamplingConfig.preset("titok_s128"))
+        assertThat(SamplingConfig.of(GeneratorPresets.generator("titok_s128")))
                 .isEqualTo(new SamplingConfig(64, 2.8, 6.9, GuidanceDecay.POWER_COSINE, 3.0, true));
-        assertThatThrownBy(() -> SamplingConfig.preset("titok_xl"))
+        assertThatThrownBy(() -> GeneratorPresets.generator("titok_xl"))
                 .isInstanceOf(TitokException.class).hasMessageContaining("titok_xl");
     }
 
@@ -138,14 +138,14 @@ class SamplerStepTest {
             NDArray condition = manager.create(new long[] {3, 7});
             int before = manager.getManagedArrays().size();
             for (int i = 0; i < 3; i++) {
-                NDArray ids = Sampler.generate(noise, condition, SamplingConfig.TITOK_L32, RandomSource.seeded(i));
+                NDArray ids = Sampler.generate(noise, condition, SamplingConfig.of(GeneratorPresets.generator("titok_l32")), RandomSource.seeded(i));
                 assertThat(manager.getManagedArrays()).as("arrays after generate #%d", i).hasSize(before + 1);
                 assertThat(ids.getShape()).isEqualTo(new Shape(2, length));
                 assertThat(ids.getDataType()).isEqualTo(DataType.INT64);
                 assertThat(Arrays.stream(ids.toLongArray()).boxed().toList()).allMatch(id -> id >= 0 && id < codebook);
                 ids.close();
             }
-            assertThatThrownBy(() -> Sampler.generate(noise, manager.create(new long[] {10}), SamplingConfig.TITOK_L32,
+            assertThatThrownBy(() -> Sampler.generate(noise, manager.create(new long[] {10}), SamplingConfig.of(GeneratorPresets.generator("titok_l32")),
                     RandomSource.seeded(0))).isInstanceOf(TitokException.class).hasMessageContaining("[0, 10)");
         }
     }

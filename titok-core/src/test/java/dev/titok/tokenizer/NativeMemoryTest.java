@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Inference calls free every native tensor they create: after two hundred calls the model's manager holds exactly
- * the parameters it held before, and the resident set stays flat.
+ * the arrays it held after warm-up, and the resident set stays flat.
  */
 class NativeMemoryTest {
 
@@ -29,15 +29,16 @@ class NativeMemoryTest {
                     image[i] = (float) random.nextDouble();
                 }
             }
-            int parameters = model.manager().getManagedArrays().size();
             for (int i = 0; i < 30; i++) {
                 round(model, images);
             }
+            // Counted after warm-up: modules may cache constants (GroupNorm's unit affine) on first use.
+            int held = model.manager().getManagedArrays().size();
             long before = nativeBytes();
             for (int i = 0; i < 200; i++) {
                 round(model, images);
             }
-            assertThat(model.manager().getManagedArrays()).as("arrays left in the model's manager").hasSize(parameters);
+            assertThat(model.manager().getManagedArrays()).as("arrays left in the model's manager").hasSize(held);
             long growth = nativeBytes() - before;
             assertThat(growth).as("growth of resident memory outside the Java heap over 200 rounds, bytes").isLessThan(32L << 20);
         }

@@ -1,17 +1,16 @@
-package dev.titok.generator;
+package dev.titok.nn;
 
-import dev.titok.nn.Module;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.function.IntFunction;
 
 /** Children named {@code 0, 1, …} like {@code nn.ModuleList}, so their parameters get the official indexed keys. */
-final class ModuleList<M extends Module> extends Module {
+public final class ModuleList<M extends Module> extends Module {
 
     private final List<M> items;
 
-    ModuleList(int count, IntFunction<M> factory) {
+    public ModuleList(int count, IntFunction<M> factory) {
         List<M> list = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             list.add(child(Integer.toString(i), factory.apply(i)));
@@ -20,7 +19,7 @@ final class ModuleList<M extends Module> extends Module {
     }
 
     /** The children in index order. */
-    List<M> items() {
+    public List<M> items() {
         return items;
     }
 }

@@ -1,24 +1,24 @@
-package dev.titok.generator;
+package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 
 /**
- * Bidirectional multi-head attention without a mask, {@code softmax(q·kᵀ/√d)·v}, shared by the BERT and U-ViT blocks.
- * Head j owns features [j·d, (j+1)·d) of the projections in both models.
+ * Bidirectional multi-head attention without a mask, {@code softmax(q·kᵀ/√d)·v}, shared by the TiTok, BERT and U-ViT
+ * blocks. Head j owns features [j·d, (j+1)·d) of the projections in all of them.
  */
-final class ScaledDotProduct {
+public final class ScaledDotProduct {
 
     private ScaledDotProduct() {}
 
     /** (B, T, heads·d) → (B, heads, T, d). */
-    static NDArray splitHeads(NDArray x, int heads) {
+    public static NDArray splitHeads(NDArray x, int heads) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         return x.reshape(b, t, heads, -1).transpose(0, 2, 1, 3);
     }
 
     /** q, k, v (B, heads, T, d) → the heads' outputs concatenated, (B, T, heads·d). */
-    static NDArray attend(NDArray q, NDArray k, NDArray v) {
+    public static NDArray attend(NDArray q, NDArray k, NDArray v) {
         long b = q.getShape().get(0);
         long heads = q.getShape().get(1);
         long t = q.getShape().get(2);
