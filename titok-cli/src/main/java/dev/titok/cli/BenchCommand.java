@@ -39,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TASK", description = "tokenize or detokenize")
     Task task;
 
-    @Option(names = "--model", required = true, paramLabel = "PRESET|DIR",
+    @Option(names = {"--model", "--preset"}, required = true, paramLabel = "PRESET|DIR",
             description = "Preset or model folder; only its config is used, with random weights.")
     String model;
 

@@ -2,10 +2,10 @@ package dev.titok.cli;
 
 import dev.titok.TitokException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /** The {@code titok} command: one subcommand per job. */
 @Command(name = "titok", mixinStandardHelpOptions = true, version = "titok 0.1.0",

@@ -3,11 +3,11 @@ package dev.titok.tensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import dev.titok.TitokException;
-import java.util.function.Supplier;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.titok.TitokException;
+import java.util.function.Supplier;
 
 /** Tensor operations the reference code uses that DJL's NDArray API does not offer directly. */
 public final class Ops {

@@ -19,9 +19,9 @@ import dev.titok.vqgan.PixelQuantizer;
 import dev.titok.vqgan.Vqgan;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntFunction;
-import java.util.Set;
 
 /**
  * The TiTok 1D tokenizer (SPEC §1.8): encoder → vector quantizer (or Gaussian posterior) → decoder, and for stage-2

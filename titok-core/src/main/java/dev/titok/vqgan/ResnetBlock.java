@@ -1,8 +1,8 @@
 package dev.titok.vqgan;
 
 import ai.djl.ndarray.NDArray;
-import dev.titok.nn.Conv2d;
 import dev.titok.nn.Conv2d.Padding;
+import dev.titok.nn.Conv2d;
 import dev.titok.nn.GroupNorm;
 import dev.titok.nn.Module;
 import dev.titok.tensor.Ops;
