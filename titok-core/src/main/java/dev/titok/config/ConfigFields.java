@@ -1,7 +1,11 @@
 package dev.titok.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -18,6 +22,26 @@ public final class ConfigFields {
     /** @param source the config file (or preset name), for messages */
     public ConfigFields(String source) {
         this.source = source;
+    }
+
+    /**
+     * The JSON object in {@code file}; any other content (unreadable, not JSON, not an object) is one error naming the
+     * file and what it should hold.
+     *
+     * @param expected what the object should contain, for the message ("model.vq_model")
+     */
+    public static JsonNode readObject(Path file, String expected) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new TitokException(file + ": expected a JSON object with " + expected + ", found "
+                    + (root == null ? "nothing" : root.getNodeType()));
+        }
+        return root;
     }
 
     public String source() {

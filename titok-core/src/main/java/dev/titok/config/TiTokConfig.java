@@ -1,10 +1,7 @@
 package dev.titok.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,16 +97,7 @@ public record TiTokConfig(String name, TransformerSize encoder, TransformerSize 
 
     /** Reads a model folder's {@code config.json} (or a config file given directly). */
     public static TiTokConfig read(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new TitokException(file + ": expected a JSON object with model.vq_model, found " + (root == null ? "nothing" : root.getNodeType()));
-        }
-        return fromJson(root, file.toString());
+        return fromJson(ConfigFields.readObject(file, "model.vq_model"), file.toString());
     }
 
     /** Parses the official config tree (strict inside {@code model.vq_model} and {@code arch}). */

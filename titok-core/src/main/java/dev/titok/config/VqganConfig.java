@@ -1,10 +1,7 @@
 package dev.titok.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,15 +45,10 @@ public record VqganConfig(List<Integer> channelMult, int hiddenChannels, int num
      * {@link #OFFICIAL}.
      */
     public static VqganConfig read(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
-        }
+        JsonNode root = ConfigFields.readObject(file, "model.vq_model.pixel_vqgan_config");
         String source = file.toString();
-        JsonNode vq = root == null ? null : root.path("model").path("vq_model");
-        if (vq == null || !vq.has("pixel_vqgan_config")) {
+        JsonNode vq = root.path("model").path("vq_model");
+        if (!vq.has("pixel_vqgan_config")) {
             throw new TitokException(source + ": no model.vq_model.pixel_vqgan_config: expected a MaskGIT-VQGAN config");
         }
         ConfigFields f = new ConfigFields(source);

@@ -1,11 +1,8 @@
 package dev.titok.generator;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
 import dev.titok.config.ConfigFields;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,17 +129,7 @@ public record GeneratorConfig(String name, ModelType modelType, int codebookSize
 
     /** Reads a model folder's {@code config.json} (or a config file given directly). */
     public static GeneratorConfig read(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new TitokException(file + ": cannot read the config: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new TitokException(file + ": expected a JSON object with model.generator, found "
-                    + (root == null ? "nothing" : root.getNodeType()));
-        }
-        return fromJson(root, file.toString());
+        return fromJson(ConfigFields.readObject(file, "model.generator"), file.toString());
     }
 
     /** Parses the official config tree (strict inside {@code model.generator} and {@code arch}). */
