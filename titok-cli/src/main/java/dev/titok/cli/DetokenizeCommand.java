@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.TitokException;
+import dev.titok.config.QuantizeMode;
 import dev.titok.image.ImageCodec;
 import dev.titok.image.Postprocess;
 import dev.titok.image.Rounding;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code titok detokenize}: token ids (JSON lines from {@code tokenize}) back to PNG images. */
 @Command(name = "detokenize", description = {
-        "Decode token ids back to images: one PNG per JSON line {\"tokens\": [...]} (named after its \"file\" if present).",
+        "Decode token ids back to images: one PNG per JSON line {\"tokens\": [...]} (named after its \"file\" if present);",
+        "continuous (vae) models read {\"latents\": [[...] per token]} as tokenize writes them.",
         "Tensor mode (--input/--output) takes (B,K) or (B,1,K) integer ids (vae: (B,C,1,K) latents) and writes",
         "'decoded', the raw unclamped decoder output (float32)."})
 final class DetokenizeCommand implements Callable<Integer> {
@@ -64,7 +66,9 @@ final class DetokenizeCommand implements Callable<Integer> {
             int size = titok.config().imageSize();
             try (Progress progress = new Progress("detokenize", lines.size(), "img")) {
                 for (List<TokenLine> batch : Batches.of(lines, Batches.checkSize(batchSize))) {
-                    float[][] images = titok.detokenize(batch.stream().map(TokenLine::tokens).toArray(long[][]::new));
+                    float[][] images = titok.config().quantizeMode() == QuantizeMode.VQ
+                            ? titok.detokenize(batch.stream().map(TokenLine::tokens).toArray(long[][]::new))
+                            : titok.decodeLatents(batch.stream().map(TokenLine::latents).toArray(float[][][]::new));
                     for (int i = 0; i < batch.size(); i++) {
                         ImageCodec.writePng(outDir.resolve(batch.get(i).outputName()),
                                 Postprocess.toImage(images[i], 0, size, size, Rounding.ROUND_HALF_EVEN));
@@ -76,8 +80,8 @@ final class DetokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One parsed line: its token ids and the PNG name it becomes. */
-    record TokenLine(long[] tokens, String outputName) {}
+    /** One parsed line: its token ids (vq) or latents (vae), and the PNG name it becomes. */
+    record TokenLine(long[] tokens, float[][] latents, String outputName) {}
 
     /** Parses and checks every line before any decoding, so a bad line fails the run before anything is written. */
     static List<TokenLine> readLines(Path file, TiTok titok) throws IOException {
@@ -102,25 +106,54 @@ final class DetokenizeCommand implements Callable<Integer> {
             } catch (JsonProcessingException e) {
                 throw new TitokException(where + ": not valid JSON: " + e.getOriginalMessage());
             }
-            JsonNode tokens = node.path("tokens");
-            if (!tokens.isArray()) {
-                throw new TitokException(where + ": expected an object with a \"tokens\" array of " + k + " ids");
-            }
-            if (tokens.size() != k) {
-                throw new TitokException(where + ": " + tokens.size() + " token ids, expected " + k + " for this model");
-            }
-            long[] ids = new long[k];
-            for (int i = 0; i < k; i++) {
-                JsonNode id = tokens.get(i);
-                if (!id.isIntegralNumber() || id.asLong() < 0 || id.asLong() >= codebook) {
-                    throw new TitokException(where + ": token " + i + " is " + id + ", expected an integer in 0.." + (codebook - 1));
-                }
-                ids[i] = id.asLong();
-            }
-            out.add(new TokenLine(ids, uniqueName(node.path("file").asText(""), number, names)));
+            String name = uniqueName(node.path("file").asText(""), number, names);
+            out.add(titok.config().quantizeMode() == QuantizeMode.VQ
+                    ? new TokenLine(ids(node, where, k, codebook), null, name)
+                    : new TokenLine(null, latents(node, where, k, titok.config().tokenSize()), name));
         }
         if (out.isEmpty()) {
             throw new TitokException(file + ": no token lines");
+        }
+        return out;
+    }
+
+    private static long[] ids(JsonNode node, String where, int k, int codebook) {
+        JsonNode tokens = node.path("tokens");
+        if (!tokens.isArray()) {
+            throw new TitokException(where + ": expected an object with a \"tokens\" array of " + k + " ids");
+        }
+        if (tokens.size() != k) {
+            throw new TitokException(where + ": " + tokens.size() + " token ids, expected " + k + " for this model");
+        }
+        long[] ids = new long[k];
+        for (int i = 0; i < k; i++) {
+            JsonNode id = tokens.get(i);
+            if (!id.isIntegralNumber() || id.asLong() < 0 || id.asLong() >= codebook) {
+                throw new TitokException(where + ": token " + i + " is " + id + ", expected an integer in 0.." + (codebook - 1));
+            }
+            ids[i] = id.asLong();
+        }
+        return ids;
+    }
+
+    /** A vae model's line: {@code "latents"}, K arrays of C numbers (what {@code tokenize} writes for such models). */
+    private static float[][] latents(JsonNode node, String where, int k, int c) {
+        JsonNode latents = node.path("latents");
+        if (!latents.isArray() || latents.size() != k) {
+            throw new TitokException(where + ": expected a \"latents\" array of " + k + " tokens of " + c + " numbers");
+        }
+        float[][] out = new float[k][c];
+        for (int t = 0; t < k; t++) {
+            JsonNode token = latents.get(t);
+            if (!token.isArray() || token.size() != c) {
+                throw new TitokException(where + ": latent token " + t + " is not an array of " + c + " numbers");
+            }
+            for (int j = 0; j < c; j++) {
+                if (!token.get(j).isNumber()) {
+                    throw new TitokException(where + ": latent token " + t + " holds " + token.get(j) + ", expected a number");
+                }
+                out[t][j] = token.get(j).floatValue();
+            }
         }
         return out;
     }

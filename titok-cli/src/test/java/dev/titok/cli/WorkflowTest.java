@@ -64,6 +64,38 @@ class WorkflowTest {
     }
 
     @Test
+    void continuousTokensRoundTripThroughJsonLines() throws Exception {
+        Path vae = Cli.FIXTURES.resolve("titok_vae");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(vae), "no titok_vae fixture: skipped");
+        Path latents = temp.resolve("latents.jsonl");
+        Cli tokenize = Cli.run("tokenize", "--model", vae, Cli.IMAGES, "--out", latents);
+        assertThat(tokenize.exit()).as(tokenize.err()).isZero();
+        JsonNode first = new ObjectMapper().readTree(Files.readAllLines(latents).get(0));
+        assertThat(first.get("latents").size()).isEqualTo(8);
+        assertThat(first.get("latents").get(0).size()).isEqualTo(16);
+        Cli detokenize = Cli.run("detokenize", "--model", vae, latents, "--out-dir", temp.resolve("from-latents"));
+        Cli reconstruct = Cli.run("reconstruct", "--model", vae, Cli.IMAGES, "--out-dir", temp.resolve("recon"));
+        assertThat(detokenize.exit()).as(detokenize.err()).isZero();
+        assertThat(reconstruct.exit()).as(reconstruct.err()).isZero();
+        // Decoding the printed posterior means gives the images that reconstruct (which decodes the mean) gives,
+        // up to the decimal printing of the means.
+        for (Path photo : photos()) {
+            String stem = photo.getFileName().toString().replaceFirst("\\.[^.]+$", "");
+            BufferedImage a = ImageCodec.read(temp.resolve("from-latents").resolve(stem + ".png"));
+            BufferedImage b = ImageCodec.read(temp.resolve("recon").resolve(stem + ".png"));
+            for (int y = 0; y < a.getHeight(); y++) {
+                for (int x = 0; x < a.getWidth(); x++) {
+                    for (int shift = 0; shift <= 16; shift += 8) {
+                        int da = (a.getRGB(x, y) >> shift) & 0xff;
+                        int db = (b.getRGB(x, y) >> shift) & 0xff;
+                        assertThat(Math.abs(da - db)).as("pixel %d,%d", x, y).isLessThanOrEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void batchSizeDoesNotChangeTokens() throws Exception {
         Cli one = Cli.run("tokenize", "--model", STAGE2, Cli.IMAGES, "--batch-size", "1");
         Cli all = Cli.run("tokenize", "--model", STAGE2, Cli.IMAGES, "--batch-size", "8");

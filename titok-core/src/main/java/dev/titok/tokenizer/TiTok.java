@@ -220,6 +220,28 @@ public final class TiTok extends Model {
         });
     }
 
+    /** Images decoded from continuous tokens of a vae model, given as [image][token][channel] like {@link #latentMeans}. */
+    public float[][] decodeLatents(float[][][] latents) {
+        requireMode(QuantizeMode.VAE, "decodeLatents");
+        int k = config.numLatentTokens();
+        int c = config.tokenSize();
+        for (int i = 0; i < latents.length; i++) {
+            if (latents[i].length != k || Arrays.stream(latents[i]).anyMatch(token -> token.length != c)) {
+                throw new TitokException("latents " + i + ": expected " + k + " tokens of " + c + " values for this model");
+            }
+        }
+        return inChunks(latents, float[][]::new, chunk -> {
+            float[] flat = new float[chunk.length * k * c];
+            for (int i = 0; i < chunk.length; i++) {
+                for (int t = 0; t < k; t++) {
+                    System.arraycopy(chunk[i][t], 0, flat, (i * k + t) * c, c);
+                }
+            }
+            NDArray z = manager().create(flat, new Shape(chunk.length, k, c)).transpose(0, 2, 1).expandDims(2); // (B, C, 1, K)
+            return rows(decode(z, Trace.NONE), chunk.length);
+        });
+    }
+
     /** Encode then decode (vae models decode the posterior mean), one (3, H, W) row per image. */
     public float[][] reconstruct(float[][] images) {
         requirePixelOutput();
