@@ -28,10 +28,11 @@ import picocli.CommandLine.Parameters;
  * and its ratio to a plain float32 matrix multiply measured in the same process.
  */
 @Command(name = "bench", description = {
-        "Measure tokenize or detokenize throughput with random weights: images/s at each batch size,",
-        "achieved GFLOP/s and its ratio to a plain fp32 GEMM measured in the same process.",
-        "generate: samples/s of the preset's generator (its sampling settings, guidance included) plus detokenization,",
-        "and the share of time spent in each."})
+        "Measure throughput with random weights (nothing to download).",
+        "%ntokenize, detokenize: images/s at each batch size, the achieved GFLOP/s and its ratio to a plain fp32 GEMM "
+                + "measured in the same process.",
+        "%ngenerate: samples/s of the preset's generator with its sampling settings (guidance included) plus "
+                + "detokenization, and the share of time spent in each.%n"})
 final class BenchCommand implements Callable<Integer> {
 
     enum Task { tokenize, detokenize, generate }

@@ -25,10 +25,11 @@ import picocli.CommandLine.Parameters;
 
 /** {@code titok detokenize}: token ids (JSON lines from {@code tokenize}) back to PNG images. */
 @Command(name = "detokenize", description = {
-        "Decode token ids back to images: one PNG per JSON line {\"tokens\": [...]} (named after its \"file\" if present);",
-        "continuous (vae) models read {\"latents\": [[...] per token]} as tokenize writes them.",
-        "Tensor mode (--input/--output) takes (B,K) or (B,1,K) integer ids (vae: (B,C,1,K) latents) and writes",
-        "'decoded', the raw unclamped decoder output (float32)."})
+        "Decode token ids (JSON lines from tokenize) back to PNG images.",
+        "%nOne PNG per line {\"tokens\": [...]}, named after its \"file\" if present; continuous (vae) models read "
+                + "{\"latents\": [[...] per token]} as tokenize writes them.",
+        "%nTensor mode (--input/--output) takes (B,K) or (B,1,K) integer ids (vae: (B,C,1,K) latents) and writes "
+                + "'decoded', the raw unclamped decoder output (float32).%n"})
 final class DetokenizeCommand implements Callable<Integer> {
 
     @Mixin

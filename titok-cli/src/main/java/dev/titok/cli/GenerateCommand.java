@@ -33,11 +33,13 @@ import picocli.CommandLine.Option;
 
 /** {@code titok generate}: class-conditional images from a MaskGIT generator and a TiTok tokenizer. */
 @Command(name = "generate", description = {
-        "Generate class-conditional images: the generator samples token ids with MaskGIT (arccos schedule,",
-        "classifier-free guidance, temperature annealing, exactly as the official sampler), the tokenizer decodes them.",
-        "Writes one PNG per sample and grid.png with one row per class. Sampling settings default to the generator",
-        "config's (the ImageNet script: titok_l32 8 steps T 9.5 gs 4.5 linear; titok_b64 8 / 11.0 / 3.0 linear;",
-        "titok_s128 64 / 2.8 / 6.9 power-cosine; softmax-temperature annealing on)."})
+        "Generate class-conditional images with a MaskGIT generator and a TiTok tokenizer.",
+        "%nThe generator samples token ids exactly as the official sampler (arccos schedule, classifier-free guidance, "
+                + "temperature annealing), the tokenizer decodes them. Writes one PNG per sample and grid.png with one row "
+                + "per class.",
+        "%nSampling settings default to the generator config's, as the ImageNet script uses them: titok_l32 8 steps, "
+                + "T 9.5, guidance 4.5 linear; titok_b64 8 / 11.0 / 3.0 linear; titok_s128 64 / 2.8 / 6.9 power-cosine; "
+                + "softmax-temperature annealing on.%n"})
 final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR|PRESET", description = "TiTok tokenizer folder or preset.")

@@ -8,7 +8,7 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine;
 
 /** The {@code titok} command: one subcommand per job. */
-@Command(name = "titok", mixinStandardHelpOptions = true, version = "titok 0.1.0",
+@Command(name = "titok", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "titok 0.1.0",
         description = "TiTok 1D image tokenizer on the JVM: images to a few discrete tokens and back.",
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, ReconstructCommand.class, GenerateCommand.class,
                 InspectCommand.class, VqganCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})

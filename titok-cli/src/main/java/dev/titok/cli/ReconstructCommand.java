@@ -20,9 +20,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code titok reconstruct}: image → tokens → image, written beside the original. */
 @Command(name = "reconstruct", description = {
-        "Tokenize and decode images: writes NAME.png (the reconstruction) and NAME.compare.png (original | reconstruction).",
-        "Continuous (vae) models decode the posterior mean.",
-        "Tensor mode (--input/--output) writes 'tokens' (vq) and 'decoded', the raw unclamped forward output."})
+        "Tokenize and decode images, written beside the originals.",
+        "%nWrites NAME.png (the reconstruction) and NAME.compare.png (original | reconstruction). Continuous (vae) models "
+                + "decode the posterior mean.",
+        "%nTensor mode (--input/--output) writes 'tokens' (vq) and 'decoded', the raw unclamped forward output.%n"})
 final class ReconstructCommand implements Callable<Integer> {
 
     @Mixin

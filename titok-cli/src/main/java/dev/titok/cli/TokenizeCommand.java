@@ -18,11 +18,12 @@ import picocli.CommandLine.Parameters;
 
 /** {@code titok tokenize}: images to token ids (JSON lines), or a tensor file to a tensor file. */
 @Command(name = "tokenize", description = {
-        "Turn images into token ids, one JSON line per image: {\"file\": ..., \"tokens\": [...]}.",
-        "Continuous (vae) models write the posterior means instead: {\"file\": ..., \"latents\": [[...] per token]}.",
-        "Images are resized (shorter side, PIL bicubic) and centre-cropped to the model size, as in the official evaluation.",
-        "Tensor mode (--input/--output) takes a (B,3,H,W) float array in [0,1] and writes 'tokens' (int64, (B,1,K))",
-        "or, for vae models, 'latents' (float32, (B,C,1,K))."})
+        "Turn images into token ids, one JSON line per image.",
+        "%nEach line is {\"file\": ..., \"tokens\": [...]}; continuous (vae) models write the posterior means instead: "
+                + "{\"file\": ..., \"latents\": [[...] per token]}. Images are resized (shorter side, Pillow bicubic) and "
+                + "centre-cropped to the model size, as in the official evaluation.",
+        "%nTensor mode (--input/--output) takes a (B,3,H,W) float array in [0,1] and writes 'tokens' (int64, (B,1,K)) or, "
+                + "for vae models, 'latents' (float32, (B,C,1,K)).%n"})
 final class TokenizeCommand implements Callable<Integer> {
 
     @Mixin

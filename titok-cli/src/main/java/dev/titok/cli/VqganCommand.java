@@ -46,8 +46,8 @@ final class VqganCommand {
         }
     }
 
-    @Command(name = "encode", description = {"Images to MaskGIT-VQGAN codes: one JSON line {\"file\", \"codes\"} per image.",
-            "Tensor mode: (B,3,H,W) floats in [0,1] -> 'codes' (int64, (B, h*w))."})
+    @Command(name = "encode", description = {"Images to MaskGIT-VQGAN codes, one JSON line {\"file\", \"codes\"} per image.",
+            "%nTensor mode: (B,3,H,W) floats in [0,1] -> 'codes' (int64, (B, h*w)).%n"})
     static final class Encode implements Callable<Integer> {
         @Mixin
         VqganOptions options;
@@ -96,7 +96,7 @@ final class VqganCommand {
     }
 
     @Command(name = "decode", description = {"MaskGIT-VQGAN codes (JSON lines with \"codes\") to PNG images.",
-            "Tensor mode: (B, h*w) or (B, h, w) int ids -> 'decoded' (float32, clamped to [0,1] as the official decode)."})
+            "%nTensor mode: (B, h*w) or (B, h, w) int ids -> 'decoded' (float32, clamped to [0,1] as the official decode).%n"})
     static final class Decode implements Callable<Integer> {
         @Mixin
         VqganOptions options;
