@@ -16,8 +16,11 @@ public interface RandomSource {
     /** Standard normal floats of the given shape ({@code torch.randn}). */
     NDArray normal(NDManager manager, Shape shape);
 
-    /** A reproducible source: the same seed gives the same draws on every machine and thread. */
-    static RandomSource seeded(long seed) {
+    /**
+     * A reproducible source: the same seed gives the same draws on every machine and thread. Its position can be
+     * saved and restored ({@link Seeded#state()}), so training resumes with the same draws.
+     */
+    static Seeded seeded(long seed) {
         return new Seeded(seed);
     }
 }
