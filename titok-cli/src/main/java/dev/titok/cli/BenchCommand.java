@@ -11,6 +11,7 @@ import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.tensor.GemmProbe;
 import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Tensors;
 import dev.titok.tensor.Torch;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokFlops;
@@ -114,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
         long start = System.nanoTime();
         long[][] tokens;
         try (NDScope scope = new NDScope()) {
-            long[] flat = Sampler.generate(gen, gen.manager().create(labels), sampling, random).toLongArray();
+            long[] flat = Sampler.generate(gen, Tensors.of(gen.manager(), labels), sampling, random).toLongArray();
             int k = gen.sequenceLength();
             tokens = new long[labels.length][];
             for (int i = 0; i < labels.length; i++) {

@@ -17,6 +17,7 @@ import dev.titok.image.ImageGrid;
 import dev.titok.image.Postprocess;
 import dev.titok.image.Rounding;
 import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Tensors;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import java.awt.image.BufferedImage;
@@ -124,7 +125,7 @@ final class GenerateCommand implements Callable<Integer> {
             for (List<Integer> batch : batches) {
                 long[][] tokens;
                 try (NDScope scope = new NDScope()) {
-                    NDArray condition = model.manager().create(batch.stream().mapToLong(Integer::longValue).toArray());
+                    NDArray condition = Tensors.of(model.manager(), batch.stream().mapToLong(Integer::longValue).toArray());
                     NDArray ids = Sampler.generate(model, condition, sampling, random, step -> progress.step(1));
                     long[] flat = ids.toLongArray();
                     int k = model.sequenceLength();

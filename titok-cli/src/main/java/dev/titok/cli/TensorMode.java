@@ -12,6 +12,7 @@ import dev.titok.io.DType;
 import dev.titok.io.HostTensor;
 import dev.titok.io.Npy;
 import dev.titok.io.SafeTensors;
+import dev.titok.tensor.Tensors;
 import dev.titok.tensor.Trace;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.vqgan.Vqgan;
@@ -86,13 +87,13 @@ final class TensorMode {
     /** Applies {@code step} to consecutive row batches of a float input and stacks the results. */
     private static HostTensor run(TiTok titok, float[] values, long[] shape, int batchSize, Function<NDArray, NDArray> step) {
         int per = shape[0] == 0 ? 0 : (int) (values.length / shape[0]);
-        return batched(shape, batchSize, (start, batchShape) -> step.apply(titok.manager().create(
+        return batched(shape, batchSize, (start, batchShape) -> step.apply(Tensors.of(titok.manager(), 
                 Arrays.copyOfRange(values, start * per, (int) (start + batchShape.get(0)) * per), batchShape)));
     }
 
     private static HostTensor runIds(TiTok titok, long[] ids, long[] shape, int batchSize) {
         int per = shape[0] == 0 ? 0 : (int) (ids.length / shape[0]);
-        return batched(shape, batchSize, (start, batchShape) -> titok.decodeTokens(titok.manager().create(
+        return batched(shape, batchSize, (start, batchShape) -> titok.decodeTokens(Tensors.of(titok.manager(), 
                 Arrays.copyOfRange(ids, start * per, (int) (start + batchShape.get(0)) * per), batchShape), Trace.NONE));
     }
 
@@ -154,7 +155,7 @@ final class TensorMode {
         }
         float[] pixels = input.toFloats();
         int per = s[0] == 0 ? 0 : (int) (pixels.length / s[0]);
-        HostTensor codes = batched(s, batchSize, (start, shape) -> vqgan.encode(vqgan.manager().create(
+        HostTensor codes = batched(s, batchSize, (start, shape) -> vqgan.encode(Tensors.of(vqgan.manager(), 
                 Arrays.copyOfRange(pixels, start * per, (int) (start + shape.get(0)) * per), shape)));
         write(options.output, Map.of("codes", codes), VqganModels.OFFICIAL);
     }
@@ -168,7 +169,7 @@ final class TensorMode {
         long[] ids = input.toLongs();
         long[] s = input.shape();
         int per = s[0] == 0 ? 0 : (int) (ids.length / s[0]);
-        HostTensor decoded = batched(s, batchSize, (start, shape) -> vqgan.decode(vqgan.manager().create(
+        HostTensor decoded = batched(s, batchSize, (start, shape) -> vqgan.decode(Tensors.of(vqgan.manager(), 
                 Arrays.copyOfRange(ids, start * per, (int) (start + shape.get(0)) * per), shape)));
         write(options.output, Map.of("decoded", decoded), VqganModels.OFFICIAL);
     }

@@ -11,7 +11,8 @@ import dev.titok.tensor.Ops;
 /**
  * One post-LayerNorm HuggingFace {@code BertLayer} (SPEC §4.3) under its official names:
  * {@code a = LN(x + dense(attn(x)))}, {@code x' = LN(a + output.dense(GELU(intermediate.dense(a))))}, with separate
- * query/key/value projections (with bias) and exact (erf) GELU. Dropout is a training-only no-op here.
+ * query/key/value projections (with bias) and exact (erf) GELU. In training mode dropout acts, in HF's order, on the
+ * attention probabilities and on the outputs of both dense projections before their residual sums.
  */
 final class BertLayer extends Module {
 
@@ -36,14 +37,30 @@ final class BertLayer extends Module {
     }
 
     /** (B, T, H) → (B, T, H). */
-    NDArray forward(NDArray x) {
+    NDArray forward(NDArray x, GeneratorModel.Dropout dropout) {
         return Ops.scoped(() -> {
             NDArray q = ScaledDotProduct.splitHeads(query.forward(x), heads);                // (B, heads, T, d)
             NDArray k = ScaledDotProduct.splitHeads(key.forward(x), heads);
             NDArray v = ScaledDotProduct.splitHeads(value.forward(x), heads);
-            NDArray a = attentionOutput.forward(ScaledDotProduct.attend(q, k, v), x);         // (B, T, H)
-            return output.forward(Activation.gelu(intermediate.forward(a)), a);
+            NDArray a = attentionOutput.forward(attend(q, k, v, dropout), x, dropout);        // (B, T, H)
+            return output.forward(Activation.gelu(intermediate.forward(a)), a, dropout);
         });
+    }
+
+    /**
+     * {@link ScaledDotProduct#attend}, with the attention probabilities dropped in training mode. The shared kernel
+     * does not expose the probabilities, so that case spells out its steps (the same operations in the same order).
+     */
+    private static NDArray attend(NDArray q, NDArray k, NDArray v, GeneratorModel.Dropout dropout) {
+        if (!dropout.dropsAttention()) {
+            return ScaledDotProduct.attend(q, k, v);
+        }
+        long b = q.getShape().get(0);
+        long t = q.getShape().get(2);
+        long d = q.getShape().get(3);
+        NDArray scores = Ops.mul(q, 1.0f / (float) Math.sqrt(d)).matMul(k.transpose(0, 1, 3, 2));   // (B, heads, T, T)
+        NDArray context = dropout.attention(scores.softmax(-1)).matMul(v);                   // (B, heads, T, d)
+        return context.transpose(0, 2, 1, 3).reshape(b, t, -1);
     }
 
     /** {@code attention.self.{query,key,value}} and {@code attention.output}. */
@@ -79,7 +96,7 @@ final class BertLayer extends Module {
         }
     }
 
-    /** {@code LN(residual + dense(x))}: HF's {@code BertSelfOutput} and {@code BertOutput}. */
+    /** {@code LN(residual + dropout(dense(x)))}: HF's {@code BertSelfOutput} and {@code BertOutput}. */
     private static final class DenseNorm extends Module {
         private final Linear dense;
         private final LayerNorm layerNorm;
@@ -89,8 +106,8 @@ final class BertLayer extends Module {
             this.layerNorm = child("LayerNorm", new LayerNorm(out, eps));
         }
 
-        NDArray forward(NDArray x, NDArray residual) {
-            return layerNorm.forward(dense.forward(x).add(residual));
+        NDArray forward(NDArray x, NDArray residual, GeneratorModel.Dropout dropout) {
+            return layerNorm.forward(dropout.hidden(dense.forward(x)).add(residual));
         }
     }
 }

@@ -18,6 +18,8 @@ import java.util.Map;
  *
  * <p>The model owns the native memory of its parameters ({@link #close}). {@link #forward} works on NDArrays and
  * leaves intermediate results to the caller's {@link ai.djl.ndarray.NDScope}; run it with gradients off for inference.
+ * The {@linkplain #forward(NDArray, NDArray, double, RandomSource, boolean) training-mode forward} adds the dropout of
+ * training, its masks drawn from the same {@link RandomSource} so that a seeded run is reproducible and resumable.
  */
 public abstract sealed class GeneratorModel extends Model implements MaskedTokenModel permits ImageBert, UViTBert {
 
@@ -84,6 +86,25 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
      */
     @Override
     public final NDArray forward(NDArray ids, NDArray condition, double condDropProb, RandomSource random) {
+        return forward(ids, condition, condDropProb, random, false);
+    }
+
+    /**
+     * The forward pass in inference or training mode. In training mode {@link ImageBert} applies the config's hidden
+     * {@code dropout} and attention-probability {@code attnDrop} as HF's BERT does in {@code train()} mode; each mask is
+     * drawn from {@code random} as uniforms of the tensor's shape (kept where {@code u ≥ p}, scaled by 1/(1 − p)),
+     * after the label-dropout draw and in the order of the forward pass (SPEC §4.5). A probability of 0 draws nothing.
+     * {@link UViTBert} has no dropout (SPEC §4.4), so both modes are the same for it.
+     *
+     * @param ids          (B, L) int64 token ids in [0, N] (N = mask)
+     * @param condition    (B) int64 class ids in [0, NC)
+     * @param condDropProb probability of replacing a row's class by the null class (B draws on every call)
+     * @param training     whether to apply the dropout of training
+     * @return (B, L, N) float32 logits
+     * @throws TitokException when the shapes or the ids do not fit this model
+     */
+    public final NDArray forward(NDArray ids, NDArray condition, double condDropProb, RandomSource random,
+                                 boolean training) {
         long b = checkInputs(ids, condition);
         // The official forward draws rand_like(condition) before anything else, whatever the probability.
         NDArray u = random.uniform(condition.getManager(), new Shape(b));                     // (B)
@@ -93,11 +114,56 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
         NDArray nullIds = classIds.zerosLike().add((long) config.nullClassTokenId());
         NDArray cls = NDArrays.where(drop, nullIds, classIds).reshape(b, 1);                  // (B, 1)
         NDArray input = NDArrays.concat(new NDList(cls, ids.toType(DataType.INT64, false)), 1); // (B, 1 + L)
-        return logits(input);
+        Dropout dropout = training ? new Dropout(random, config.dropout(), config.attnDrop()) : Dropout.NONE;
+        return logits(input, dropout);
     }
 
     /** (B, 1 + L) ids {@code [class | image tokens]} → (B, L, N) float32 logits of the image positions. */
-    abstract NDArray logits(NDArray inputIds);
+    abstract NDArray logits(NDArray inputIds, Dropout dropout);
+
+    /**
+     * The dropout of one forward pass: hidden-state and attention-probability probabilities and the source of the
+     * masks. {@link #NONE} (inference) returns its input unchanged and draws nothing.
+     */
+    static final class Dropout {
+
+        static final Dropout NONE = new Dropout(null, 0, 0);
+
+        private final RandomSource random;
+        private final double hidden;
+        private final double attention;
+
+        Dropout(RandomSource random, double hidden, double attention) {
+            this.random = random;
+            this.hidden = hidden;
+            this.attention = attention;
+        }
+
+        /** Dropout of hidden states (BERT's {@code hidden_dropout_prob}). */
+        NDArray hidden(NDArray x) {
+            return apply(x, hidden);
+        }
+
+        /** Whether attention probabilities are dropped, so attention must expose them. */
+        boolean dropsAttention() {
+            return random != null && attention > 0;
+        }
+
+        /** Dropout of attention probabilities (BERT's {@code attention_probs_dropout_prob}). */
+        NDArray attention(NDArray probs) {
+            return apply(probs, attention);
+        }
+
+        /** {@code x · keep / (1 − p)} with {@code keep = u ≥ p}, u uniform of x's shape; all zeros for p = 1, like torch. */
+        private NDArray apply(NDArray x, double p) {
+            if (random == null || p == 0) {
+                return x;
+            }
+            NDArray keep = random.uniform(x.getManager(), x.getShape()).gte((float) p);
+            float scale = p < 1 ? (float) (1.0 / (1.0 - p)) : 0f;
+            return x.mul(keep.toType(DataType.FLOAT32, false).mul(scale));
+        }
+    }
 
     private long checkInputs(NDArray ids, NDArray condition) {
         Shape shape = ids.getShape();

@@ -14,6 +14,10 @@ import java.util.Set;
  * without pooler, post-LayerNorm (eps 1e-12), plus an untied {@code lm_head} stored inside it ({@code model.lm_head}).
  * Parameter names are the official state-dict keys.
  *
+ * <p>In training mode ({@link GeneratorModel#forward(NDArray, NDArray, double, dev.titok.tensor.RandomSource, boolean)})
+ * hidden dropout follows the embeddings' LayerNorm and each layer's two output projections, and attention dropout
+ * the attention probabilities, as in HF's BERT.
+ *
  * <p>From-scratch initialisation follows HF's BERT scheme: weights N(0, 0.02) ({@code Init.LINEAR}: its ±2 clip is
  * 100σ away, so it is the untruncated normal), biases 0, LayerNorm 1 and 0.
  */
@@ -47,10 +51,10 @@ public final class ImageBert extends GeneratorModel {
     }
 
     @Override
-    NDArray logits(NDArray inputIds) {
-        NDArray x = bert.embeddings.forward(inputIds);                                       // (B, 1 + L, H)
+    NDArray logits(NDArray inputIds, Dropout dropout) {
+        NDArray x = dropout.hidden(bert.embeddings.forward(inputIds));                       // (B, 1 + L, H)
         for (BertLayer layer : bert.encoder.layer.items()) {
-            x = layer.forward(x);
+            x = layer.forward(x, dropout);
         }
         return bert.lmHead.forward(x.get(new NDIndex(":, 1:")));                             // (B, L, N)
     }

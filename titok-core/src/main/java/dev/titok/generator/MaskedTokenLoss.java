@@ -2,6 +2,7 @@ package dev.titok.generator;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.titok.tensor.Ops;
 
 /**
  * The generator's training loss (SPEC §4.6, the official {@code MLMLoss}): per-position cross-entropy with label
@@ -28,11 +29,11 @@ public record MaskedTokenLoss(double labelSmoothing, double unmaskedWeight) {
         long n = logits.getShape().get(2);
         NDArray logProbs = logits.logSoftmax(2);                                                   // (B, L, N)
         NDArray trueLogProb = logProbs.gather(targets.toType(DataType.INT64, false).expandDims(2), 2).squeeze(2); // (B, L)
-        NDArray meanLogProb = logProbs.sum(new int[] {2}).div((float) n);                                 // (B, L)
-        // DJL turns a Java double operand into a float64 tensor (and the result with it): keep every scalar float.
+        NDArray meanLogProb = Ops.div(logProbs.sum(new int[] {2}), (float) n);                                 // (B, L)
+        // Scalars stay float (a Java double would make a float64 tensor) and go through Ops under autograd.
         float eps = (float) labelSmoothing;
         float unmasked = (float) unmaskedWeight;
-        NDArray perPosition = trueLogProb.mul(-(1 - eps)).sub(meanLogProb.mul(eps));                 // (B, L)
+        NDArray perPosition = Ops.mul(trueLogProb, -(1 - eps)).sub(Ops.mul(meanLogProb, eps));                 // (B, L)
 
         NDArray maskWeight = masked.toType(DataType.FLOAT32, false);                               // 1 masked, 0 not
         NDArray weights = maskWeight.mul(1 - unmasked).add(unmasked);

@@ -61,8 +61,9 @@ public final class UViTBert extends GeneratorModel {
         return model;
     }
 
+    /** The official U-ViT blocks get no dropout, so training and inference mode are the same here. */
     @Override
-    NDArray logits(NDArray inputIds) {
+    NDArray logits(NDArray inputIds, Dropout dropout) {
         long t = inputIds.getShape().get(1);
         NDArray x = embeddings.lookup(inputIds).add(posEmbed.value().get(new NDIndex(":, 0:{}", t))); // (B, 1 + L, H)
         Deque<NDArray> skips = new ArrayDeque<>();

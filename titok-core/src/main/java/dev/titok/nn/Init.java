@@ -21,8 +21,30 @@ public sealed interface Init {
     /** {@code scale · N(0, 1)}: learned embeddings (class/positional/latent tokens, mask token). */
     record ScaledNormal(double scale) implements Init {}
 
-    /** Uniform(-bound, bound): codebooks use bound 1/N. */
-    record Uniform(double bound) implements Init {}
+    /**
+     * Uniform(-bound, bound): codebooks use bound 1/N. PyTorch's default Conv2d/Linear initialisation (kaiming-uniform
+     * with a = √5 for the weight, and the bias rule) is this with bound 1/√fan_in for both weight and bias.
+     */
+    record Uniform(double bound) implements Init {
+
+        /** PyTorch's default for a layer's weight and bias, fan_in = input channels × kernel area. */
+        public static Uniform torchDefault(long fanIn) {
+            return new Uniform(1.0 / Math.sqrt(fanIn));
+        }
+    }
+
+    /** Fixed values in row-major order, for buffers such as a blur kernel. */
+    record Constant(float[] values) implements Init {
+
+        public Constant {
+            values = values.clone();
+        }
+
+        @Override
+        public float[] values() {
+            return values.clone();
+        }
+    }
 
     Init ZEROS = new Zeros();
     Init ONES = new Ones();

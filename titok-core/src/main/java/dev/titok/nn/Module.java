@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.tensor.Tensors;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +24,18 @@ public abstract class Module {
 
     /** Declares a parameter of this module. */
     protected final Parameter parameter(String name, Init init, long... shape) {
-        Parameter p = new Parameter(new Shape(shape), init);
+        return register(name, new Parameter(new Shape(shape), init, true));
+    }
+
+    /**
+     * Declares a buffer: a fixed tensor that belongs to the state dict (PyTorch's {@code register_buffer}) but is
+     * not trained ({@link Parameter#trainable()} is false).
+     */
+    protected final Parameter buffer(String name, Init init, long... shape) {
+        return register(name, new Parameter(new Shape(shape), init, false));
+    }
+
+    private Parameter register(String name, Parameter p) {
         if (parameters.putIfAbsent(name, p) != null || children.containsKey(name)) {
             throw new IllegalStateException("duplicate name " + name);
         }
@@ -38,7 +50,10 @@ public abstract class Module {
         return module;
     }
 
-    /** Every parameter of the tree by its full dotted name, in state-dict order (own parameters first, then children). */
+    /**
+     * Every parameter and buffer of the tree by its full dotted name, in state-dict order (own entries first, then
+     * children).
+     */
     public final Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
         collect("", out);
@@ -50,9 +65,9 @@ public abstract class Module {
         children.forEach((name, m) -> m.collect(prefix + name + ".", out));
     }
 
-    /** Number of scalar parameters in the tree. */
+    /** Number of scalar trainable parameters in the tree; buffers do not count, as in PyTorch's {@code parameters()}. */
     public final long parameterCount() {
-        return namedParameters().values().stream().mapToLong(p -> p.shape().size()).sum();
+        return namedParameters().values().stream().filter(Parameter::trainable).mapToLong(p -> p.shape().size()).sum();
     }
 
     /**
@@ -85,6 +100,11 @@ public abstract class Module {
             return manager.randomNormal(0, (float) s.scale(), shape, f32);
         } else if (init instanceof Init.Uniform u) {
             return manager.randomUniform((float) -u.bound(), (float) u.bound(), shape, f32);
+        } else if (init instanceof Init.Constant c) {
+            if (c.values().length != shape.size()) {
+                throw new IllegalArgumentException(c.values().length + " constant values for shape " + shape);
+            }
+            return Tensors.of(manager, c.values(), shape);
         }
         throw new IllegalArgumentException("unknown init " + init);
     }

@@ -4,18 +4,24 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * One learnable tensor of a {@link Module}: its declared shape, how it is initialised from scratch,
- * and its current value (null until the module is initialised or loaded).
+ * One tensor of a {@link Module}: its declared shape, how it is initialised from scratch, whether training may
+ * change it, and its current value (null until the module is initialised or loaded).
+ *
+ * <p>Non-trainable entries are PyTorch's buffers (e.g. the fixed BlurPool kernel of the discriminator): they are part
+ * of the state dict, so loading and saving include them, but optimizers, weight-decay groups and
+ * {@code Trainable.prepare} leave them alone.
  */
 public final class Parameter {
 
     private final Shape shape;
     private final Init init;
+    private final boolean trainable;
     private NDArray value;
 
-    Parameter(Shape shape, Init init) {
+    Parameter(Shape shape, Init init, boolean trainable) {
         this.shape = shape;
         this.init = init;
+        this.trainable = trainable;
     }
 
     public Shape shape() {
@@ -24,6 +30,11 @@ public final class Parameter {
 
     public Init init() {
         return init;
+    }
+
+    /** False for a buffer: saved and loaded with the weights, never optimized. */
+    public boolean trainable() {
+        return trainable;
     }
 
     /** The current value; throws when the owning model was neither initialised nor loaded. */

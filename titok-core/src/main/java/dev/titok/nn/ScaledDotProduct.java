@@ -1,6 +1,7 @@
 package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.titok.tensor.Ops;
 
 /**
  * Bidirectional multi-head attention without a mask, {@code softmax(q·kᵀ/√d)·v}, shared by the TiTok, BERT and U-ViT
@@ -23,7 +24,7 @@ public final class ScaledDotProduct {
         long heads = q.getShape().get(1);
         long t = q.getShape().get(2);
         long d = q.getShape().get(3);
-        NDArray scores = q.mul(1.0f / (float) Math.sqrt(d)).matMul(k.transpose(0, 1, 3, 2));   // (B, heads, T, T)
+        NDArray scores = Ops.mul(q, 1.0f / (float) Math.sqrt(d)).matMul(k.transpose(0, 1, 3, 2));   // (B, heads, T, T)
         NDArray context = scores.softmax(-1).matMul(v);                                      // (B, heads, T, d)
         return context.transpose(0, 2, 1, 3).reshape(b, t, heads * d);
     }

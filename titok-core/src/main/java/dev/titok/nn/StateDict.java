@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.titok.TitokException;
 import dev.titok.io.DType;
 import dev.titok.io.HostTensor;
+import dev.titok.tensor.Tensors;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,9 +95,11 @@ public final class StateDict {
 
     private static NDArray toNDArray(NDManager manager, HostTensor t) {
         Shape shape = new Shape(t.shape());
+        // Zero-copy for memory-mapped F32 weights: the parameter's NDArray keeps the mapping alive for as long as it
+        // lives, and inference only makes short-lived views of parameters. Training copies them (Trainable.prepare).
         if (t.dtype() == DType.F32 && t.data().isDirect()) {
             return manager.create(t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN), shape, DataType.FLOAT32);
         }
-        return manager.create(t.toFloats(), shape);
+        return Tensors.of(manager, t.toFloats(), shape);
     }
 }

@@ -3,6 +3,7 @@ package dev.titok.tensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -63,6 +64,35 @@ public final class Ops {
         if (min < 0 || max >= size) {
             throw new TitokException(what + " " + (min < 0 ? min : max) + " is out of range: expected 0.." + (size - 1));
         }
+    }
+
+    /**
+     * {@code x · v} with the scalar held in libtorch-owned memory. DJL's {@code mul(Number)} wraps the scalar around
+     * a Java buffer and frees it right after the call, but autograd keeps that scalar to compute the gradient of x:
+     * the backward pass would then read freed memory. Every differentiable scaling goes through here.
+     */
+    public static NDArray mul(NDArray x, float v) {
+        try (NDArray scalar = scalar(x, v)) {
+            return x.mul(scalar);
+        }
+    }
+
+    /** {@code x / v}, safe under autograd like {@link #mul}. */
+    public static NDArray div(NDArray x, float v) {
+        try (NDArray scalar = scalar(x, v)) {
+            return x.div(scalar);
+        }
+    }
+
+    /** {@code max(x, v)} element-wise, safe under autograd like {@link #mul} (its gradient needs v). */
+    public static NDArray maximum(NDArray x, float v) {
+        try (NDArray scalar = scalar(x, v)) {
+            return x.maximum(scalar);
+        }
+    }
+
+    private static NDArray scalar(NDArray like, float v) {
+        return Tensors.of(like.getManager(), new float[] {v}, new Shape());
     }
 
     /** SiLU(x) = x·sigmoid(x). */

@@ -51,6 +51,6 @@ public final class Replay implements RandomSource {
             throw new IllegalStateException("draw #" + served + ": requested shape " + shape + " but recorded " + recorded);
         }
         served++;
-        return manager.create(data, shape);
+        return Tensors.of(manager, data, shape);
     }
 }

@@ -31,7 +31,7 @@ public final class Seeded implements RandomSource {
                 values[i] = Math.nextDown(1.0f);
             }
         }
-        return manager.create(values, shape);
+        return Tensors.of(manager, values, shape);
     }
 
     @Override
@@ -40,7 +40,7 @@ public final class Seeded implements RandomSource {
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) random.nextGaussian();
         }
-        return manager.create(values, shape);
+        return Tensors.of(manager, values, shape);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.titok.tokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import dev.titok.tensor.Ops;
 import dev.titok.tensor.RandomSource;
 
 /**
@@ -31,7 +32,7 @@ public final class GaussianPosterior {
     }
 
     public NDArray std() {
-        return logVariance.mul(0.5).exp();
+        return Ops.mul(logVariance, 0.5f).exp();
     }
 
     /** The mean: deterministic tokens. */
@@ -48,6 +49,6 @@ public final class GaussianPosterior {
     /** KL divergence to N(0, I) summed over channels (and the dummy height): (B, K). */
     public NDArray kl() {
         NDArray terms = mean.square().add(logVariance.exp()).sub(1.0).sub(logVariance);
-        return terms.sum(new int[] {1, 2}).mul(0.5);
+        return Ops.mul(terms.sum(new int[] {1, 2}), 0.5f);
     }
 }

@@ -13,6 +13,7 @@ import dev.titok.nn.Model;
 import dev.titok.nn.Parameter;
 import dev.titok.tensor.Ops;
 import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Tensors;
 import dev.titok.tensor.Trace;
 import dev.titok.vqgan.PixelDecoder;
 import dev.titok.vqgan.PixelQuantizer;
@@ -215,7 +216,7 @@ public final class TiTok extends Model {
             for (int i = 0; i < chunk.length; i++) {
                 System.arraycopy(chunk[i], 0, flat, i * k, k);
             }
-            NDArray ids = manager().create(flat, new Shape(chunk.length, k));
+            NDArray ids = Tensors.of(manager(), flat, new Shape(chunk.length, k));
             return rows(toPixels(decodeTokens(ids, Trace.NONE)), chunk.length);
         });
     }
@@ -237,7 +238,7 @@ public final class TiTok extends Model {
                     System.arraycopy(chunk[i][t], 0, flat, (i * k + t) * c, c);
                 }
             }
-            NDArray z = manager().create(flat, new Shape(chunk.length, k, c)).transpose(0, 2, 1).expandDims(2); // (B, C, 1, K)
+            NDArray z = Tensors.of(manager(), flat, new Shape(chunk.length, k, c)).transpose(0, 2, 1).expandDims(2); // (B, C, 1, K)
             return rows(decode(z, Trace.NONE), chunk.length);
         });
     }
@@ -304,7 +305,7 @@ public final class TiTok extends Model {
         for (int i = 0; i < images.length; i++) {
             System.arraycopy(images[i], 0, flat, i * per, per);
         }
-        return manager().create(flat, new Shape(images.length, 3, size, size));
+        return Tensors.of(manager(), flat, new Shape(images.length, 3, size, size));
     }
 
     private void checkPixels(Shape shape) {

@@ -39,7 +39,7 @@ public final class VectorQuantizer extends Module {
         NDArray zq = codebookEntry(ids).reshape(channelsLast.getShape());                   // (B, 1, K, C)
         NDArray zn = l2Norm ? Ops.l2Normalize(channelsLast, -1) : channelsLast;
         // Gradients are stopped on one side of each loss during training (autograd mode); numerically both are MSEs.
-        NDArray commitment = zq.stopGradient().sub(zn).square().mean().mul(commitmentCost);
+        NDArray commitment = Ops.mul(zq.stopGradient().sub(zn).square().mean(), commitmentCost);
         NDArray codebook = zq.sub(zn.stopGradient()).square().mean();
         NDArray straightThrough = zn.add(zq.sub(zn).stopGradient());                        // z + (zq − z), bit-exact with PyTorch
         return new Quantized(straightThrough.transpose(0, 3, 1, 2), ids.reshape(b, 1, k),

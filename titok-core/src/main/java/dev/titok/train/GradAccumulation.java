@@ -1,6 +1,7 @@
 package dev.titok.train;
 
 import ai.djl.ndarray.NDArray;
+import dev.titok.tensor.Ops;
 
 /**
  * Gradient accumulation over {@code n} micro-batches per optimizer step, as Accelerate does it for the official
@@ -41,7 +42,7 @@ public final class GradAccumulation {
 
     /** The loss to run backward on: {@code loss / n} (the loss itself for n = 1, as Accelerate leaves it). */
     public NDArray scale(NDArray loss) {
-        return microBatches == 1 ? loss : loss.div((float) microBatches);
+        return microBatches == 1 ? loss : Ops.div(loss, (float) microBatches);
     }
 
     /** Whether micro-batch number {@code microBatch} (counting from 0) is the last of its optimizer step. */

@@ -29,12 +29,17 @@ public final class ParamGroups {
 
     /**
      * The groups {@code [no decay, decay with weightDecay]}, in that order, over {@code trainable} (typically the
-     * result of {@link Trainable#prepare}); each keeps the state-dict order.
+     * result of {@link Trainable#prepare}); each keeps the state-dict order. Buffers are left out: they are never
+     * optimized.
      */
     public static List<ParamGroup> official(Map<String, Parameter> trainable, double weightDecay) {
         Map<String, Parameter> noDecay = new LinkedHashMap<>();
         Map<String, Parameter> decay = new LinkedHashMap<>();
-        trainable.forEach((name, p) -> (decays(name, p.shape()) ? decay : noDecay).put(name, p));
+        trainable.forEach((name, p) -> {
+            if (p.trainable()) {
+                (decays(name, p.shape()) ? decay : noDecay).put(name, p);
+            }
+        });
         return List.of(new ParamGroup(noDecay, 0.0), new ParamGroup(decay, weightDecay));
     }
 }

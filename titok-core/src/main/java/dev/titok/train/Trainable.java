@@ -19,13 +19,14 @@ public final class Trainable {
 
     private Trainable() {}
 
-    /** Makes every parameter of {@code module} trainable; returns them by state-dict name. */
+    /** Makes every parameter of {@code module} trainable (buffers stay fixed); returns them by state-dict name. */
     public static Map<String, Parameter> prepare(Module module) {
         return prepare(module, name -> true);
     }
 
     /**
-     * Makes the parameters whose state-dict name passes {@code trainable} trainable and freezes the others.
+     * Makes the parameters whose state-dict name passes {@code trainable} trainable and freezes the others. Buffers
+     * ({@link Parameter#trainable()} false) are always frozen.
      *
      * @return the trainable parameters by name, in state-dict order (what {@link ParamGroups#official} groups)
      * @throws IllegalStateException when a parameter has no value yet (load or initialise the model first)
@@ -35,7 +36,7 @@ public final class Trainable {
         try (NoGrad off = NoGrad.enter()) {
             module.namedParameters().forEach((name, p) -> {
                 NDArray value = p.value();
-                if (trainable.test(name)) {
+                if (p.trainable() && trainable.test(name)) {
                     NDArray own = Owned.copy(value, value.getManager());
                     own.setRequiresGradient(true);
                     p.set(own);

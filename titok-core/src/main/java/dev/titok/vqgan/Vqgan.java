@@ -9,6 +9,7 @@ import dev.titok.config.VqganConfig;
 import dev.titok.io.HostTensor;
 import dev.titok.nn.Model;
 import dev.titok.tensor.Ops;
+import dev.titok.tensor.Tensors;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
@@ -105,7 +106,7 @@ public final class Vqgan extends Model {
                 }
                 System.arraycopy(images[i], 0, flat, i * per, per);
             }
-            long[] codes = encode(manager().create(flat, new Shape(images.length, 3, imageSize, imageSize))).toLongArray();
+            long[] codes = encode(Tensors.of(manager(), flat, new Shape(images.length, 3, imageSize, imageSize))).toLongArray();
             int n = codes.length / images.length;
             long[][] out = new long[images.length][];
             for (int i = 0; i < images.length; i++) {
@@ -127,7 +128,7 @@ public final class Vqgan extends Model {
                 }
                 System.arraycopy(codes[i], 0, flat, i * n, n);
             }
-            float[] pixels = decode(manager().create(flat, new Shape(codes.length, n))).toFloatArray();
+            float[] pixels = decode(Tensors.of(manager(), flat, new Shape(codes.length, n))).toFloatArray();
             int per = pixels.length / codes.length;
             float[][] out = new float[codes.length][];
             for (int i = 0; i < codes.length; i++) {

@@ -3,20 +3,155 @@ package dev.titok.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.withPrecision;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.titok.TitokException;
+import dev.titok.image.ImageGrid;
 import dev.titok.io.HostTensor;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A whole training loop on a small model: it learns, resumes bit-identically and keeps native memory flat. */
+/**
+ * A whole training loop on a small model: it learns, resumes bit-identically and keeps native memory flat; and the
+ * {@link TrainingLoop} around it writes metrics, curves, previews and checkpoints, stops on request with a complete
+ * checkpoint and resumes from it to the last bit.
+ */
 class TrainingLoopTest {
+
+    /** {@link TrainingRun} as a job of the loop; its data are the draws of its seeded source, saved with the state. */
+    private static final class TinyJob implements TrainingJob {
+        final TrainingRun run;
+
+        TinyJob(TrainingRun run) {
+            this.run = run;
+        }
+
+        @Override
+        public TrainingState state() {
+            return run.state;
+        }
+
+        @Override
+        public Map<String, Double> step(long step) {
+            run.step = step;
+            return Map.of("loss", (double) run.step());
+        }
+
+        @Override
+        public void preview(long step, Path dir) {
+            ImageGrid.write(TrainingLoop.previewFile(dir, step),
+                    List.of(new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB)), null, 1);
+        }
+
+        @Override
+        public String dataPosition() {
+            return "{\"batches\": " + run.step + "}";
+        }
+
+        @Override
+        public void restoreDataPosition(String json) {
+            run.step = TrainingState.parse(json, "data position").get("batches").asLong();
+        }
+    }
+
+    @Test
+    void theLoopWritesMetricsCurvesPreviewsAndCheckpoints(@TempDir Path dir) {
+        List<Long> reported = new ArrayList<>();
+        TrainingLoop.Options options = new TrainingLoop.Options(30, 5, 10, 10, 2, dir, false);
+        try (TrainingRun run = new TrainingRun(1, 2)) {
+            TrainingLoop.Result result = new TrainingLoop().run(new TinyJob(run), options, (step, total, metrics) -> {
+                assertThat(total).isEqualTo(30);
+                assertThat(metrics).containsKeys("loss", TrainingLoop.STEPS_PER_SECOND, TrainingLoop.ETA_SECONDS);
+                reported.add(step);
+            });
+            assertThat(result).isEqualTo(new TrainingLoop.Result(0, 30, false));
+        }
+        assertThat(reported).hasSize(30).startsWith(1L).endsWith(30L);
+        List<MetricsLog.Entry> entries = MetricsLog.read(dir.resolve("metrics.jsonl"));
+        assertThat(entries).extracting(MetricsLog.Entry::step).containsExactly(5L, 10L, 15L, 20L, 25L, 30L);
+        assertThat(entries.get(5).values()).containsKeys("loss", "steps_per_s", "eta_s");
+        assertThat(entries.get(5).values().get("eta_s")).isNotNegative();
+        assertThat(entries.get(5).values().get("loss")).isLessThan(entries.get(0).values().get("loss"));
+        assertThat(dir.resolve("loss.png")).isNotEmptyFile();
+        assertThat(dir.resolve("previews/step-000010.png")).isNotEmptyFile();
+        assertThat(dir.resolve("previews/step-000030.png")).isNotEmptyFile();
+        assertThat(dir.resolve("checkpoints/checkpoint-10")).doesNotExist(); // only the newest two are kept
+        assertThat(dir.resolve("checkpoints/checkpoint-20/trainer.json")).isRegularFile();
+        assertThat(Checkpointer.latest(dir.resolve("checkpoints"))).contains(dir.resolve("checkpoints/checkpoint-30"));
+    }
+
+    /**
+     * What SIGINT does, without a signal: a stop request after step 12 ends the run with a complete checkpoint of that
+     * step, and fresh objects resuming from it end where a run straight through ends, to the last bit.
+     */
+    @Test
+    void aStoppedRunLeavesACompleteCheckpointAndResumesIdentically(@TempDir Path dir) {
+        int n = 24;
+        Map<String, HostTensor> straightWeights;
+        Map<String, HostTensor> straightMoments;
+        try (TrainingRun straight = new TrainingRun(1, 2)) {
+            new TrainingLoop().run(new TinyJob(straight), new TrainingLoop.Options(n, 5, 0, 0, 1, dir.resolve("a"), false),
+                    TrainingLoop.Listener.NONE);
+            straightWeights = new ModuleWeights(straight.model).saveState().tensors();
+            straightMoments = straight.optimizer.saveState().tensors();
+        }
+
+        TrainingLoop.Options options = new TrainingLoop.Options(n, 5, 0, 100, 1, dir.resolve("b"), true);
+        try (TrainingRun before = new TrainingRun(1, 2)) {
+            TrainingLoop loop = new TrainingLoop();
+            TrainingLoop.Result stopped = loop.run(new TinyJob(before), options, (step, total, metrics) -> {
+                if (step == n / 2) {
+                    loop.requestStop();
+                }
+            });
+            assertThat(stopped).isEqualTo(new TrainingLoop.Result(0, n / 2, true));
+        }
+        assertThat(Checkpointer.latest(dir.resolve("b/checkpoints")))
+                .contains(dir.resolve("b/checkpoints/checkpoint-" + n / 2));
+        try (TrainingRun after = new TrainingRun(77, 78)) {
+            List<Long> resumedAt = new ArrayList<>();
+            TrainingLoop.Result result = new TrainingLoop().run(new TinyJob(after), options,
+                    new TrainingLoop.Listener() {
+                        @Override
+                        public void progress(long step, long total, Map<String, Double> metrics) {
+                        }
+
+                        @Override
+                        public void resumed(long step, Path checkpoint) {
+                            resumedAt.add(step);
+                        }
+                    });
+            assertThat(resumedAt).containsExactly((long) n / 2);
+            assertThat(result).isEqualTo(new TrainingLoop.Result(n / 2, n, false));
+            assertThat(new ModuleWeights(after.model).saveState().tensors()).isEqualTo(straightWeights);
+            assertThat(after.optimizer.saveState().tensors()).isEqualTo(straightMoments);
+        }
+        assertThat(MetricsLog.read(dir.resolve("b/metrics.jsonl"))).extracting(MetricsLog.Entry::step)
+                .containsExactly(5L, 10L, 12L, 15L, 20L, 24L);
+    }
+
+    @Test
+    void aRunDirectoryWithCheckpointsIsOnlyReusedToResume(@TempDir Path dir) {
+        TrainingLoop.Options options = new TrainingLoop.Options(2, 1, 0, 0, 1, dir, false);
+        try (TrainingRun run = new TrainingRun(1, 2)) {
+            new TrainingLoop().run(new TinyJob(run), options, TrainingLoop.Listener.NONE);
+            assertThatThrownBy(() -> new TrainingLoop().run(new TinyJob(run), options, TrainingLoop.Listener.NONE))
+                    .isInstanceOf(TitokException.class).hasMessageContaining("already holds checkpoints");
+        }
+        assertThat(Files.exists(dir.resolve("checkpoints/checkpoint-2"))).isTrue();
+    }
 
     @Test
     void lossFalls() {
