@@ -17,8 +17,8 @@ import dev.titok.tokenizer.TiTok;
 import dev.titok.vqgan.Vqgan;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
 /**
@@ -195,33 +195,27 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
         return metrics;
     }
 
-    /** Originals beside their reconstructions with the current weights, from the first examples. */
+    /** Originals (first row) above their reconstructions with the current weights, from the first examples. */
     @Override
     public void preview(long step, Path dir) {
-        int count = Math.min(8, data.size());
+        float[] originals = TokenizerJobs.previewPixels(data);
         int side = data.imageSize();
-        float[] originals = new float[count * 3 * side * side];
-        for (int i = 0; i < count; i++) {
-            float[] pixels = data.get(i, new SplittableRandom(0)).pixels();
-            System.arraycopy(pixels, 0, originals, i * pixels.length, pixels.length);
-        }
         float[] reconstructions;
         try (NDScope scope = new NDScope(); NoGrad off = NoGrad.enter()) {
-            NDArray x = Tensors.of(model.manager(), originals, new Shape(count, 3, side, side));
+            NDArray x = Tensors.of(model.manager(), originals, new Shape(originals.length / (3 * side * side), 3, side, side));
             reconstructions = model.forward(x, null, Trace.NONE).toFloatArray();
         }
-        TeacherJob.writePairs(dir.resolve(String.format("stage2-%08d.png", step)), originals, reconstructions, count,
-                side);
+        TokenizerJobs.writePreview(dir, step, side, List.of(originals, reconstructions));
     }
 
     @Override
     public String dataPosition() {
-        return TeacherJob.positionJson(loader.position());
+        return TokenizerJobs.positionJson(loader.position());
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = TeacherJob.parsePosition(json);
+        Loader.Position position = TokenizerJobs.parsePosition(json);
         loader.close();
         loader = loaderAt(position);
     }

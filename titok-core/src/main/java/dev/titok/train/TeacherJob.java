@@ -5,15 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.titok.TitokException;
 import dev.titok.config.VqganConfig;
 import dev.titok.data.Dataset;
 import dev.titok.data.Loader;
-import dev.titok.image.ImageGrid;
-import dev.titok.image.Postprocess;
-import dev.titok.image.Rounding;
 import dev.titok.nn.Model;
 import dev.titok.tensor.Ops;
 import dev.titok.tensor.Tensors;
@@ -21,14 +16,10 @@ import dev.titok.vqgan.PixelDecoder;
 import dev.titok.vqgan.PixelEncoder;
 import dev.titok.vqgan.PixelQuantizer;
 import dev.titok.vqgan.Vqgan;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Trains a MaskGIT-VQGAN (the proxy-code teacher of stage 1, SPEC §3) from scratch, for users without the official
@@ -152,7 +143,7 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
                 metrics.put("loss", (double) total.getFloat());
                 metrics.put("rec", (double) rec.getFloat());
                 metrics.put("vq", (double) out.vqLoss().getFloat());
-                metrics.put("codebook_usage", usage(out.codes(), settings.model().codebookSize()));
+                metrics.put("codebook_usage", TokenizerJobs.codebookUsage(out.codes(), settings.model().codebookSize()));
             }
             double lr = schedule.lr(step);
             metrics.put("grad_norm", settings.maxGradNorm() > 0
@@ -168,70 +159,29 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
         return metrics;
     }
 
-    /** Originals (odd columns) beside their reconstructions with the current weights, from the first examples. */
+    /** Originals (first row) above their reconstructions with the current weights, from the first examples. */
     @Override
     public void preview(long step, Path dir) {
-        int count = Math.min(8, data.size());
+        float[] originals = TokenizerJobs.previewPixels(data);
         int side = data.imageSize();
-        float[] originals = new float[count * 3 * side * side];
-        for (int i = 0; i < count; i++) {
-            float[] pixels = data.get(i, new SplittableRandom(0)).pixels();
-            System.arraycopy(pixels, 0, originals, i * pixels.length, pixels.length);
-        }
         float[] reconstructions;
         try (NDScope scope = new NDScope(); NoGrad off = NoGrad.enter()) {
-            NDArray x = Tensors.of(network.manager(), originals, new Shape(count, 3, side, side));
+            NDArray x = Tensors.of(network.manager(), originals, new Shape(originals.length / (3 * side * side), 3, side, side));
             reconstructions = network.forward(x, settings.commitmentCost()).pixels().toFloatArray();
         }
-        writePairs(dir.resolve(String.format("teacher-%08d.png", step)), originals, reconstructions, count, side);
-    }
-
-    /** Writes a grid of (original, reconstruction) pairs, two pairs per row. */
-    static void writePairs(Path file, float[] originals, float[] reconstructions, int count, int side) {
-        List<BufferedImage> a = Postprocess.toImages(originals, count, side, side, Rounding.ROUND_HALF_EVEN);
-        List<BufferedImage> b = Postprocess.toImages(reconstructions, count, side, side, Rounding.ROUND_HALF_EVEN);
-        List<BufferedImage> cells = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            cells.add(ImageGrid.enlarge(a.get(i), 64));
-            cells.add(ImageGrid.enlarge(b.get(i), 64));
-            captions.add("original");
-            captions.add("reconstruction");
-        }
-        ImageGrid.write(file, cells, captions, 4);
-    }
-
-    /** Share of the codebook used by a batch of code ids. */
-    static double usage(NDArray codes, int codebookSize) {
-        return (double) Arrays.stream(codes.toLongArray()).distinct().count() / codebookSize;
+        TokenizerJobs.writePreview(dir, step, side, List.of(originals, reconstructions));
     }
 
     @Override
     public String dataPosition() {
-        return positionJson(loader.position());
+        return TokenizerJobs.positionJson(loader.position());
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = parsePosition(json);
+        Loader.Position position = TokenizerJobs.parsePosition(json);
         loader.close();
         loader = loaderAt(position);
-    }
-
-    /** {@code {"epoch": E, "batch": B}}. */
-    static String positionJson(Loader.Position position) {
-        ObjectNode node = TrainingState.JSON.createObjectNode();
-        node.put("epoch", position.epoch());
-        node.put("batch", position.batch());
-        return node.toString();
-    }
-
-    static Loader.Position parsePosition(String json) {
-        JsonNode node = TrainingState.parse(json, "data position");
-        if (!node.path("epoch").canConvertToInt() || !node.path("batch").canConvertToInt()) {
-            throw new TitokException("data position " + json + ": expected {\"epoch\": E, \"batch\": B}");
-        }
-        return new Loader.Position(node.get("epoch").asInt(), node.get("batch").asInt());
     }
 
     private Loader loaderAt(Loader.Position position) {

@@ -53,7 +53,7 @@ class TeacherJobTest {
             }
             assertThat(last).isLessThan(0.5 * first);
             job.preview(20, dir);
-            assertThat(dir.resolve("teacher-00000020.png")).exists();
+            assertThat(TrainingLoop.previewFile(dir, 20)).exists();
             try (Vqgan vqgan = job.trained()) {
                 long[] codes = vqgan.encode(new float[][] {data().get(0, new SplittableRandom(0)).pixels()}, 16)[0];
                 assertThat(codes).hasSize(16);
