@@ -53,7 +53,7 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
     private final LrSchedule schedule;
     private final TrainingState state;
     private final float[] previewPixels;
-    private Loader loader;
+    private final ResumableLoader loader;
 
     /** Without a GAN. */
     public SingleStageJob(TiTok model, Dataset data, TokenizerJobs.Settings settings) {
@@ -99,7 +99,7 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
             state.add("adversary", adversary);
         }
         this.previewPixels = TokenizerJobs.previewPixels(data);
-        this.loader = TokenizerJobs.loader(data, settings, Loader.Position.START);
+        this.loader = new ResumableLoader(start -> TokenizerJobs.loader(data, settings, start));
     }
 
     @Override
@@ -179,14 +179,12 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
 
     @Override
     public String dataPosition() {
-        return TokenizerJobs.positionJson(loader.position());
+        return loader.positionJson();
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = TokenizerJobs.parsePosition(json);
-        loader.close();
-        loader = TokenizerJobs.loader(data, settings, position);
+        loader.restore(json);
     }
 
     /** Stops the loader and frees the optimizer, EMA and adversary; the TiTok stays open. */

@@ -51,7 +51,7 @@ public final class Stage1Job implements TrainingJob, AutoCloseable {
     private final LrSchedule schedule;
     private final TrainingState state;
     private final float[] previewPixels;
-    private Loader loader;
+    private final ResumableLoader loader;
 
     /**
      * Readies {@code model} for training ({@link Trainable#prepare}), freezes {@code teacher} and starts the loader at
@@ -94,7 +94,7 @@ public final class Stage1Job implements TrainingJob, AutoCloseable {
                 .config("{\"job\": \"stage1\", \"model\": " + TrainingState.JSON.valueToTree(config.name())
                         + ", \"settings\": " + settings.json() + "}");
         this.previewPixels = TokenizerJobs.previewPixels(data);
-        this.loader = TokenizerJobs.loader(data, settings, Loader.Position.START);
+        this.loader = new ResumableLoader(start -> TokenizerJobs.loader(data, settings, start));
     }
 
     @Override
@@ -161,14 +161,12 @@ public final class Stage1Job implements TrainingJob, AutoCloseable {
 
     @Override
     public String dataPosition() {
-        return TokenizerJobs.positionJson(loader.position());
+        return loader.positionJson();
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = TokenizerJobs.parsePosition(json);
-        loader.close();
-        loader = TokenizerJobs.loader(data, settings, position);
+        loader.restore(json);
     }
 
     /** Stops the loader and frees the optimizer and EMA state; the TiTok and the teacher stay open. */

@@ -71,14 +71,13 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
 
     private final Settings settings;
     private final Dataset data;
-    private final int loaderThreads;
     private final TiTok model;
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final Ema ema;
     private final Adversary adversary;
     private final TrainingState state;
-    private Loader loader;
+    private final ResumableLoader loader;
 
     /**
      * Builds the stage-2 model from {@code stage1} and {@code vqgan} (both left to the caller, unchanged) and readies
@@ -92,7 +91,6 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
         }
         this.settings = settings;
         this.data = data;
-        this.loaderThreads = loaderThreads;
         this.model = TiTok.load(config, initialWeights(stage1, vqgan), "stage-1 TiTok + MaskGIT-VQGAN");
         this.optimizer = new AdamW(ParamGroups.official(Trainable.prepare(model, TRAINABLE), settings.weightDecay()),
                 settings.beta1(), settings.beta2(), AdamW.DEFAULT_EPS);
@@ -106,7 +104,8 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
         if (adversary != null) {
             state.add("adversary", adversary);
         }
-        this.loader = loaderAt(Loader.Position.START);
+        this.loader = new ResumableLoader(start -> Loader.builder(data, settings.batchSize()).seed(settings.seed())
+                .threads(loaderThreads).startAt(start).build());
     }
 
     /** The stage-1 config with {@code finetune_decoder} on and the VQGAN as pixel decoder. */
@@ -210,19 +209,12 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
 
     @Override
     public String dataPosition() {
-        return TokenizerJobs.positionJson(loader.position());
+        return loader.positionJson();
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = TokenizerJobs.parsePosition(json);
-        loader.close();
-        loader = loaderAt(position);
-    }
-
-    private Loader loaderAt(Loader.Position position) {
-        return Loader.builder(data, settings.batchSize()).seed(settings.seed()).threads(loaderThreads)
-                .startAt(position).build();
+        loader.restore(json);
     }
 
     @Override

@@ -69,14 +69,13 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
 
     private final Settings settings;
     private final Dataset data;
-    private final int loaderThreads;
     private final Network network;
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final Ema ema;
     private final Adversary adversary;
     private final TrainingState state;
-    private Loader loader;
+    private final ResumableLoader loader;
 
     /**
      * A freshly initialised VQGAN over {@code data}, whose images must have the side of {@code model.resolution()}
@@ -89,7 +88,6 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
         }
         this.settings = settings;
         this.data = data;
-        this.loaderThreads = loaderThreads;
         this.network = Network.random(settings.model(), settings.seed());
         this.optimizer = new AdamW(ParamGroups.official(Trainable.prepare(network), settings.weightDecay()),
                 settings.beta1(), settings.beta2(), AdamW.DEFAULT_EPS);
@@ -103,7 +101,8 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
         if (adversary != null) {
             state.add("adversary", adversary);
         }
-        this.loader = loaderAt(Loader.Position.START);
+        this.loader = new ResumableLoader(start -> Loader.builder(data, settings.batchSize()).seed(settings.seed())
+                .threads(loaderThreads).startAt(start).build());
     }
 
     @Override
@@ -174,19 +173,12 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
 
     @Override
     public String dataPosition() {
-        return TokenizerJobs.positionJson(loader.position());
+        return loader.positionJson();
     }
 
     @Override
     public void restoreDataPosition(String json) {
-        Loader.Position position = TokenizerJobs.parsePosition(json);
-        loader.close();
-        loader = loaderAt(position);
-    }
-
-    private Loader loaderAt(Loader.Position position) {
-        return Loader.builder(data, settings.batchSize()).seed(settings.seed()).threads(loaderThreads)
-                .startAt(position).build();
+        loader.restore(json);
     }
 
     @Override
