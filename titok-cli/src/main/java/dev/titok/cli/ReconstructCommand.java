@@ -16,7 +16,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code titok reconstruct}: image → tokens → image, written beside the original. */
 @Command(name = "reconstruct", description = {
@@ -30,15 +29,7 @@ final class ReconstructCommand implements Callable<Integer> {
     ModelOptions model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Inputs inputs;
-
-    static final class Inputs {
-        @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Image files or folders (walked recursively).")
-        List<Path> images;
-
-        @ArgGroup(exclusive = false)
-        TensorOptions tensor;
-    }
+    ImagesOrTensor inputs;
 
     @Option(names = "--out-dir", paramLabel = "DIR", defaultValue = "out",
             description = "Folder for the PNG files (default: ${DEFAULT-VALUE}).")

@@ -14,7 +14,6 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code titok tokenize}: images to token ids (JSON lines), or a tensor file to a tensor file. */
 @Command(name = "tokenize", description = {
@@ -30,15 +29,7 @@ final class TokenizeCommand implements Callable<Integer> {
     ModelOptions model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Inputs inputs;
-
-    static final class Inputs {
-        @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Image files or folders (walked recursively).")
-        List<Path> images;
-
-        @ArgGroup(exclusive = false)
-        TensorOptions tensor;
-    }
+    ImagesOrTensor inputs;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write JSON lines here instead of stdout.")
     Path out;
