@@ -97,6 +97,19 @@ public final class AdamW implements Checkpointable, AutoCloseable {
     }
 
     /**
+     * One update the way the official loop makes it: clip the gradients to a global L2 norm of {@code maxGradNorm}
+     * (skipped when it is 0 or less), step with {@code lr}, zero the gradients.
+     *
+     * @return the gradient norm before clipping, 0 when not clipped
+     */
+    public double clipStepAndZero(double lr, double maxGradNorm) {
+        double norm = maxGradNorm > 0 ? GradClip.clip(parameters().values(), maxGradNorm) : 0.0;
+        step(lr);
+        zeroGrad();
+        return norm;
+    }
+
+    /**
      * One update of every parameter that has a gradient.
      *
      * @param lr the learning rate of this step, e.g. {@code schedule.lr(stepsTaken)}

@@ -169,9 +169,7 @@ public final class Adversary implements Checkpointable, AutoCloseable {
             metrics.put("logits_fake", (double) fakeLogits.mean().getFloat());
         }
         double lr = schedule.lr(step - settings.startStep());
-        double norm = settings.maxGradNorm() > 0 ? GradClip.clip(trainable.values(), settings.maxGradNorm()) : 0;
-        optimizer.step(lr);
-        optimizer.zeroGrad();
+        double norm = optimizer.clipStepAndZero(lr, settings.maxGradNorm());
         metrics.put("d_lr", lr);
         metrics.put("d_grad_norm", norm);
         return metrics;

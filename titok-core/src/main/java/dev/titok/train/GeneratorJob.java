@@ -143,10 +143,8 @@ public final class GeneratorJob implements TrainingJob, AutoCloseable {
             loss = result.loss().getFloat();
             accuracy = result.correctTokens().getFloat();
         }
-        double gradNorm = GradClip.clip(optimizer.parameters().values(), recipe.maxGradNorm());
         double lr = schedule.lr(step);
-        optimizer.step(lr);
-        optimizer.zeroGrad();
+        double gradNorm = optimizer.clipStepAndZero(lr, recipe.maxGradNorm());
         ema.update();
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("loss", (double) loss);

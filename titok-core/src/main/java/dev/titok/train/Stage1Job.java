@@ -132,9 +132,7 @@ public final class Stage1Job implements TrainingJob, AutoCloseable {
         }
         double lr = schedule.lr(step);
         metrics.put("lr", lr);
-        metrics.put("grad_norm", GradClip.clip(optimizer.parameters().values(), settings.maxGradNorm()));
-        optimizer.step(lr);
-        optimizer.zeroGrad();
+        metrics.put("grad_norm", optimizer.clipStepAndZero(lr, settings.maxGradNorm()));
         ema.update();
         return metrics;
     }

@@ -181,10 +181,7 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
                 metrics.put("rec", (double) rec.getFloat());
             }
             double lr = schedule.lr(step);
-            metrics.put("grad_norm", settings.maxGradNorm() > 0
-                    ? GradClip.clip(optimizer.parameters().values(), settings.maxGradNorm()) : 0.0);
-            optimizer.step(lr);
-            optimizer.zeroGrad();
+            metrics.put("grad_norm", optimizer.clipStepAndZero(lr, settings.maxGradNorm()));
             ema.update();
             metrics.put("lr", lr);
             if (adversary != null) {

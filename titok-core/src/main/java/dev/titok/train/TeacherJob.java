@@ -145,10 +145,7 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
                 metrics.put("codebook_usage", TokenizerJobs.codebookUsage(out.codes(), settings.model().codebookSize()));
             }
             double lr = schedule.lr(step);
-            metrics.put("grad_norm", settings.maxGradNorm() > 0
-                    ? GradClip.clip(optimizer.parameters().values(), settings.maxGradNorm()) : 0.0);
-            optimizer.step(lr);
-            optimizer.zeroGrad();
+            metrics.put("grad_norm", optimizer.clipStepAndZero(lr, settings.maxGradNorm()));
             ema.update();
             metrics.put("lr", lr);
             if (adversary != null) {
