@@ -34,8 +34,7 @@ public final class Conv2d extends Module {
         if (padding == Padding.TF_SAME) {
             input = padSame(input);
         }
-        return ai.djl.nn.convolutional.Conv2d.conv2d(input, weight.value(), bias == null ? null : bias.value(),
-                new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1), 1).singletonOrThrow();
+        return Ops.conv2d(input, weight.value(), bias == null ? null : bias.value(), stride, (int) pad);
     }
 
     private NDArray padSame(NDArray x) {

@@ -31,6 +31,38 @@ public final class Ops {
     }
 
     /**
+     * {@code F.conv2d} without groups. Works around a libtorch 2.7.1 CPU bug: for a convolution with a kernel larger
+     * than 1×1 whose output channels are not a multiple of 16 (the 3-channel RGB heads, the discriminator's 1-channel
+     * logits), the gradient with respect to the input is wrong, with relative errors near 1 and sometimes NaN, while
+     * the forward values and the weight gradient are right. While gradients are recorded, the weight (and bias) get
+     * zero output channels up to a multiple of 16 and the result is sliced back, which gives the right gradient; the
+     * extra channels cost little next to the layers before them. Inference takes the plain path.
+     *
+     * @param x       (B, in, H, W)
+     * @param weight  (out, in, kH, kW)
+     * @param bias    (out), or null
+     * @param padding symmetric zero padding on both spatial axes
+     * @return (B, out, H', W')
+     */
+    public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+        Shape w = weight.getShape();
+        long out = w.get(0);
+        long extra = (16 - out % 16) % 16;
+        boolean affected = extra > 0 && (w.get(2) > 1 || w.get(3) > 1) && JniUtils.isGradMode();
+        if (!affected) {
+            return convolve(x, weight, bias, stride, padding);
+        }
+        NDArray paddedWeight = weight.concat(weight.getManager().zeros(new Shape(extra, w.get(1), w.get(2), w.get(3))), 0);
+        NDArray paddedBias = bias == null ? null : bias.concat(bias.getManager().zeros(new Shape(extra)), 0);
+        return convolve(x, paddedWeight, paddedBias, stride, padding).get(":, 0:" + out);
+    }
+
+    private static NDArray convolve(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+        return ai.djl.nn.convolutional.Conv2d.conv2d(x, weight, bias, new Shape(stride, stride),
+                new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+    }
+
+    /**
      * Runs {@code body} in its own {@link NDScope}, so its temporaries are freed as soon as it returns instead of at the
      * end of the whole forward pass; only the result survives, handed to the enclosing scope. This bounds the peak
      * memory of deep networks (a batch of 8 through the 256-pixel VQGAN decoder makes 268 MB per activation).

@@ -126,8 +126,7 @@ public final class Discriminator extends Model {
         /** (B, in, H, W) → (B, out, H, W). */
         NDArray forward(NDArray x) {
             NDArray padded = padSame(Ops.contiguous(x), kernel, 1);
-            return ai.djl.nn.convolutional.Conv2d.conv2d(padded, weight.value(), bias.value(), new Shape(1, 1),
-                    new Shape(0, 0), new Shape(1, 1), 1).singletonOrThrow();
+            return Ops.conv2d(padded, weight.value(), bias.value(), 1, 0);
         }
     }
 
