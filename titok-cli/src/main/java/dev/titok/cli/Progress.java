@@ -26,6 +26,20 @@ final class Progress implements AutoCloseable {
         bar = builder.build();
     }
 
+    /** Moves the bar to {@code done} (a resumed run starts part-way). */
+    void stepTo(long done) {
+        if (bar != null) {
+            bar.stepTo(done);
+        }
+    }
+
+    /** Text shown after the bar: the latest loss, learning rate, ... */
+    void message(String text) {
+        if (bar != null) {
+            bar.setExtraMessage(text);
+        }
+    }
+
     void step(long n) {
         if (bar != null) {
             bar.stepBy(n);

@@ -45,8 +45,11 @@ public record VqganConfig(List<Integer> channelMult, int hiddenChannels, int num
      * {@link #OFFICIAL}.
      */
     public static VqganConfig read(Path file) {
-        JsonNode root = ConfigFields.readObject(file, "model.vq_model.pixel_vqgan_config");
-        String source = file.toString();
+        return fromTree(ConfigFields.readObject(file, "model.vq_model.pixel_vqgan_config"), file.toString());
+    }
+
+    /** The same from a parsed config tree (a teacher's training config has this layout too). */
+    public static VqganConfig fromTree(JsonNode root, String source) {
         JsonNode vq = root.path("model").path("vq_model");
         if (!vq.has("pixel_vqgan_config")) {
             throw new TitokException(source + ": no model.vq_model.pixel_vqgan_config: expected a MaskGIT-VQGAN config");

@@ -1,6 +1,8 @@
 package dev.titok.data;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
@@ -32,4 +34,53 @@ public interface Dataset {
 
     /** The name of each class id when known ({@code numClasses()} names), otherwise an empty list. */
     List<String> classNames();
+
+    /**
+     * A view of {@code count} examples drawn without replacement by a seeded shuffle and kept in index order, so that
+     * the class mix of the whole is kept whatever the storage order (class folders, label = index mod 10); the whole
+     * dataset when {@code count >= size()}.
+     */
+    default Dataset subset(int count, long seed) {
+        if (count >= size()) {
+            return this;
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("a subset needs at least one example, got " + count);
+        }
+        Dataset all = this;
+        int[] chosen = Arrays.copyOf(Loader.order(seed, 0, size()), count);
+        Arrays.sort(chosen);
+        return new Dataset() {
+            @Override
+            public int size() {
+                return count;
+            }
+
+            @Override
+            public int imageSize() {
+                return all.imageSize();
+            }
+
+            @Override
+            public Example get(int index, RandomGenerator augmentationRandom) {
+                Objects.checkIndex(index, count);
+                return all.get(chosen[index], augmentationRandom);
+            }
+
+            @Override
+            public int numClasses() {
+                return all.numClasses();
+            }
+
+            @Override
+            public List<String> classNames() {
+                return all.classNames();
+            }
+
+            @Override
+            public String toString() {
+                return count + " of " + all;
+            }
+        };
+    }
 }

@@ -4,6 +4,7 @@ import dev.titok.TitokException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -17,7 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes a file under a temporary name in the target's directory and renames it into place, so that a
  * failed or interrupted write never leaves a half-written file under the real name.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Writes the whole content to an open channel. */
     @FunctionalInterface
@@ -49,6 +50,11 @@ final class AtomicFiles {
             deleteQuietly(temp, e);
             throw new TitokException(target + ": could not write the " + what + ": " + describe(e), e);
         }
+    }
+
+    /** Writes {@code text} as UTF-8 to {@code target} the same way. */
+    public static void writeText(Path target, String what, String text) {
+        write(target, what, channel -> writeFully(channel, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
     }
 
     /** Writes all remaining bytes of the buffer; a channel may take fewer per call. */

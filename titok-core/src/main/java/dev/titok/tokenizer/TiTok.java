@@ -168,10 +168,19 @@ public final class TiTok extends Model {
     // ---- Java-array level -----------------------------------------------------------------------------------
 
     /**
-     * Images per forward pass of the array-level calls, which split larger batches: peak memory stays bounded (eight
-     * 256-pixel images already make 268 MB per pixel-decoder activation) and CPU throughput is flat beyond it.
+     * Images per forward pass of the array-level calls at 256 pixels, which split larger batches: peak memory stays
+     * bounded (eight 256-pixel images already make 268 MB per pixel-decoder activation) and CPU throughput is flat
+     * beyond it. Smaller images take proportionally more per pass ({@link #maxBatch()}), since activation memory grows
+     * with B·H·W and tiny passes are dominated by per-operation overhead.
      */
     public static final int MAX_BATCH = 8;
+    private static final int MAX_BATCH_PIXELS = MAX_BATCH * 256 * 256;
+
+    /** Images per forward pass of the array-level calls for this model's image size: 8 at 256 pixels, 512 at 32. */
+    public int maxBatch() {
+        int side = config.imageSize();
+        return Math.max(1, Math.min(512, MAX_BATCH_PIXELS / (side * side)));
+    }
 
     /** Token ids of a batch of images, each (3, H, W) row-major in [0, 1]. Only for vq models. */
     public long[][] tokenize(float[][] images) {
@@ -253,11 +262,12 @@ public final class TiTok extends Model {
         });
     }
 
-    /** Applies {@code step} to chunks of at most {@link #MAX_BATCH} inputs, each in its own scope with gradients off. */
-    private static <I, O> O[] inChunks(I[] inputs, IntFunction<O[]> newArray, Function<I[], O[]> step) {
+    /** Applies {@code step} to chunks of at most {@link #maxBatch()} inputs, each in its own scope with gradients off. */
+    private <I, O> O[] inChunks(I[] inputs, IntFunction<O[]> newArray, Function<I[], O[]> step) {
         O[] out = newArray.apply(inputs.length);
-        for (int start = 0; start < inputs.length; start += MAX_BATCH) {
-            I[] chunk = Arrays.copyOfRange(inputs, start, Math.min(inputs.length, start + MAX_BATCH));
+        int batch = maxBatch();
+        for (int start = 0; start < inputs.length; start += batch) {
+            I[] chunk = Arrays.copyOfRange(inputs, start, Math.min(inputs.length, start + batch));
             try (NDScope scope = new NDScope()) {
                 JniUtils.setGradMode(false);
                 System.arraycopy(step.apply(chunk), 0, out, start, chunk.length);

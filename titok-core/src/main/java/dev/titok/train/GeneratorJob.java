@@ -185,7 +185,7 @@ public final class GeneratorJob implements TrainingJob, AutoCloseable {
             images.add(ImageGrid.enlarge(Postprocess.toImage(image, 0, size, size, Rounding.TRUNCATE),
                     PREVIEW_MIN_WIDTH));
         }
-        ImageGrid.write(dir.resolve("samples-" + step + ".png"), images, captions, perClass);
+        ImageGrid.write(TrainingLoop.previewFile(dir, step), images, captions, perClass);
     }
 
     /** {@code {"epoch": e, "batch": b}}: the next batch of the seeded shuffle. */

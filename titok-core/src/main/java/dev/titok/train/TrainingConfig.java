@@ -32,7 +32,7 @@ public final class TrainingConfig {
             "experiment.save_every", "experiment.eval_every", "experiment.generate_every", "experiment.log_every",
             "experiment.log_grad_norm_every", "experiment.resume", "experiment.init_weight", "experiment.logging_dir",
             "experiment.tokenizer_checkpoint", "experiment.generator_checkpoint",
-            "experiment.keep_checkpoints",                                             // ours
+            "experiment.keep_checkpoints", "losses.discriminator_channels",            // ours
             "losses.quantizer_weight", "losses.discriminator_start", "losses.discriminator_factor",
             "losses.discriminator_weight", "losses.perceptual_loss", "losses.perceptual_weight",
             "losses.reconstruction_loss", "losses.reconstruction_weight", "losses.lecam_regularization_weight",
@@ -65,16 +65,27 @@ public final class TrainingConfig {
 
     /** Reads a YAML file, applies {@code overrides} ({@code training.max_train_steps=2000}), resolves and checks it. */
     public static TrainingConfig read(Path file, List<String> overrides) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new TitokException(file + ": cannot read the training config: " + e.getMessage());
+        }
+        return fromYaml(text, file.toString(), overrides);
+    }
+
+    /** The same from YAML text (a built-in config); {@code source} names it in errors. */
+    public static TrainingConfig fromYaml(String yaml, String source, List<String> overrides) {
         JsonNode tree;
         try {
-            tree = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+            tree = new ObjectMapper(new YAMLFactory()).readTree(yaml);
         } catch (IOException e) {
-            throw new TitokException(file + ": cannot read the training config: " + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new TitokException(source + ": cannot read the training config: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
         if (tree == null || !tree.isObject()) {
-            throw new TitokException(file + ": expected a YAML mapping with experiment, model, training, ... sections");
+            throw new TitokException(source + ": expected a YAML mapping with experiment, model, training, ... sections");
         }
-        return parse((ObjectNode) tree, file.toString(), overrides);
+        return parse((ObjectNode) tree, source, overrides);
     }
 
     /** The same from an already parsed tree (a resource, a test). */

@@ -157,7 +157,7 @@ class GeneratorJobTest {
                 withPreview.preview(step, out);
                 assertThat(withPreview.step(step)).isEqualTo(plain.step(step));
             }
-            Path grid = out.resolve("samples-3.png");
+            Path grid = TrainingLoop.previewFile(out, 3);
             assertThat(grid).exists();
             java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(grid.toFile());
             assertThat(image.getHeight()).as("3 rows").isGreaterThan(3 * 96).isLessThan(4 * 96 + 100);

@@ -1,0 +1,107 @@
+package dev.titok.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.titok.train.MetricsLog;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training commands as a user chains them: train a tokenizer, pretokenize, train a generator on its tokens,
+ * generate with both; resume; the demo end to end. Tiny models, a few steps: this checks the plumbing, not quality.
+ */
+class TrainingWorkflowTest {
+
+    private static Path resource(String name) throws URISyntaxException {
+        return Path.of(TrainingWorkflowTest.class.getResource("/" + name).toURI());
+    }
+
+    @Test
+    void tokenizerThenTokensThenGeneratorThenSamples(@TempDir Path dir) throws Exception {
+        Path tokenizerRun = dir.resolve("tokenizer");
+        Cli train = Cli.run("train", "single", "--config", resource("tiny-tokenizer.yaml"), "--run-dir", tokenizerRun);
+        assertThat(train.exit()).as(train.err()).isZero();
+        Path model = tokenizerRun.resolve("model");
+        assertThat(model.resolve("config.json")).isNotEmptyFile();
+        assertThat(model.resolve("model.safetensors")).isNotEmptyFile();
+        assertThat(tokenizerRun.resolve("loss.png")).isNotEmptyFile();
+        assertThat(MetricsLog.read(tokenizerRun.resolve("metrics.jsonl"))).hasSize(4);
+        assertThat(Cli.run("inspect", "--model", model).exit()).isZero();
+
+        Path tokens = dir.resolve("tokens.jsonl");
+        Cli pretokenize = Cli.run("pretokenize", "--model", model, "--data", "synthetic", "--split", "test", "--out", tokens);
+        assertThat(pretokenize.exit()).as(pretokenize.err()).isZero();
+        List<String> lines = Files.readAllLines(tokens);
+        assertThat(lines).hasSize(2 * 2000);
+        assertThat(lines.get(0)).startsWith("{\"class_id\": 0, \"tokens\": [");
+
+        Path generatorRun = dir.resolve("generator");
+        Cli generator = Cli.run("train", "generator", "--config", resource("tiny-generator.yaml"), "--run-dir",
+                generatorRun, "dataset.params.train_shards_path_or_url=" + tokens,
+                "experiment.tokenizer_checkpoint=" + model);
+        assertThat(generator.exit()).as(generator.err()).isZero();
+        assertThat(generatorRun.resolve("previews/step-000003.png")).isNotEmptyFile();
+
+        Path samples = dir.resolve("samples");
+        Cli generate = Cli.run("generate", "--tokenizer", model, "--generator", generatorRun.resolve("model"),
+                "--class", "3", "--count", "2", "--out-dir", samples);
+        assertThat(generate.exit()).as(generate.err()).isZero();
+        assertThat(samples.resolve("grid.png")).isNotEmptyFile();
+    }
+
+    @Test
+    void aFinishedRunIsNotOverwrittenAndResumeContinuesIt(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        Path config = resource("tiny-tokenizer.yaml");
+        assertThat(Cli.run("train", "single", "--config", config, "--run-dir", run).exit()).isZero();
+
+        Cli again = Cli.run("train", "single", "--config", config, "--run-dir", run);
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.errorLine()).contains("already holds checkpoints").contains("resume");
+
+        Cli resumed = Cli.run("train", "single", "--config", config, "--run-dir", run, "--resume",
+                "training.max_train_steps=6");
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.err()).contains("resuming from").contains("step 4");
+        assertThat(MetricsLog.read(run.resolve("metrics.jsonl")).stream().map(MetricsLog.Entry::step))
+                .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+
+    @Test
+    void badTrainingInputsGiveOneClearError(@TempDir Path dir) throws Exception {
+        Path config = resource("tiny-tokenizer.yaml");
+        assertThat(Cli.run("train", "bogus", "--config", config).errorLine())
+                .contains("unknown training kind 'bogus'").contains("stage1");
+        assertThat(Cli.run("train", "single", "--config", dir.resolve("missing.yaml")).errorLine())
+                .contains("missing.yaml").contains("cannot read the training config");
+        assertThat(Cli.run("train", "single", "--config", config, "--run-dir", dir.resolve("r"),
+                "training.max_train_stepz=3").errorLine()).contains("max_train_stepz");
+        assertThat(Cli.run("train", "generator", "--config", resource("tiny-generator.yaml"), "--run-dir",
+                dir.resolve("g"), "dataset.params.train_shards_path_or_url=" + dir.resolve("none.jsonl")).errorLine())
+                .contains("none.jsonl");
+        assertThat(Cli.run("pretokenize", "--model", dir, "--data", "synthetic", "--out", dir.resolve("t.jsonl"))
+                .errorLine()).contains("config.json");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThat(Cli.run("demo", "--data", empty, "--out", dir.resolve("demo")).errorLine()).contains(empty.toString());
+    }
+
+    @Test
+    void theDemoWritesItsReport(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("demo");
+        Cli demo = Cli.run("demo", "--out", out, "--tokenizer-steps", "2", "--generator-steps", "2", "--train-images",
+                "64", "--eval-images", "32");
+        assertThat(demo.exit()).as(demo.err()).isZero();
+        for (String file : List.of("report.html", "reconstructions.png", "samples.png", "tokenizer/loss.png",
+                "generator/loss.png", "tokenizer/model/model.safetensors", "generator/model/model.safetensors")) {
+            assertThat(out.resolve(file)).as(file).isNotEmptyFile();
+        }
+        String html = Files.readString(out.resolve("report.html"));
+        assertThat(html).contains("reconstructions.png", "samples.png", "PSNR", "codebook usage");
+        assertThat(demo.err()).contains("PSNR").contains("32 held-out images");
+    }
+}
