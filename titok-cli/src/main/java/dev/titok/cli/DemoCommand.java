@@ -10,8 +10,6 @@ import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.image.ImageGrid;
-import dev.titok.image.Postprocess;
-import dev.titok.image.Rounding;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tensor.Tensors;
 import dev.titok.tokenizer.TiTok;
@@ -47,8 +45,6 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
 
     private static final int SAMPLES_PER_CLASS = 8;
-    private static final int RECONSTRUCTION_COLUMNS = 8;
-    private static final int CELL = 96;
 
     @Option(names = "--data", defaultValue = "synthetic", paramLabel = "DATA",
             description = "synthetic (built in), an IDX folder (Fashion-MNIST, MNIST) or an image folder (default: ${DEFAULT-VALUE}).")
@@ -108,9 +104,9 @@ final class DemoCommand implements Callable<Integer> {
         try (TiTok titok = TiTokModels.open(tokenizer.model().toString(), null)) {
             Dataset test = TrainingData.open(data, 32, TrainingData.Split.TEST, TrainingData.Use.EVAL).subset(evalImages, 0);
             try (Progress progress = new Progress("reconstruct", test.size(), "img")) {
-                check = ReconstructionCheck.run(titok, test, 256, RECONSTRUCTION_COLUMNS * 2, progress::stepTo);
+                check = ReconstructionCheck.run(titok, test, 256, 16, progress::stepTo);
             }
-            writeReconstructions(out.resolve("reconstructions.png"), check);
+            EvalCommand.writeGrid(out.resolve("reconstructions.png"), check);
             if (!Files.exists(tokens)) {
                 Dataset subset = TrainingData.open(data, 32, TrainingData.Split.TRAIN, TrainingData.Use.PRETOKENIZE)
                         .subset(trainImages, 0);
@@ -173,31 +169,6 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Originals in the odd rows, their reconstructions below them. */
-    private static void writeReconstructions(Path file, ReconstructionCheck.Result check) {
-        List<BufferedImage> cells = new ArrayList<>();
-        List<String> captions = new ArrayList<>();
-        int shown = check.originals().size();
-        for (int row = 0; row < shown; row += RECONSTRUCTION_COLUMNS) {
-            int end = Math.min(shown, row + RECONSTRUCTION_COLUMNS);
-            for (int i = row; i < end; i++) {
-                cells.add(cell(check.originals().get(i)));
-                captions.add("original");
-            }
-            for (int i = row; i < end; i++) {
-                cells.add(cell(check.reconstructions().get(i)));
-                captions.add(String.format("%.1f dB", ReconstructionCheck.psnr(check.originals().get(i),
-                        check.reconstructions().get(i))));
-            }
-        }
-        ImageGrid.write(file, cells, captions, RECONSTRUCTION_COLUMNS);
-    }
-
-    private static BufferedImage cell(float[] chw) {
-        int side = (int) Math.round(Math.sqrt(chw.length / 3.0));
-        return ImageGrid.enlarge(Postprocess.toImage(chw, 0, side, side, Rounding.ROUND_HALF_EVEN), CELL);
-    }
-
     /** One row per class, sampled with the generator config's own settings. */
     private static void writeSamples(Path file, Path tokenizerModel, Path generatorModel, int classes, List<String> names) {
         List<BufferedImage> cells = new ArrayList<>();
@@ -221,7 +192,7 @@ final class DemoCommand implements Callable<Integer> {
                         }
                     }
                     for (float[] pixels : titok.detokenize(tokens)) {
-                        cells.add(cell(pixels));
+                        cells.add(EvalCommand.cell(pixels));
                         captions.add(names.get(Math.min(c, names.size() - 1)));
                     }
                     progress.step(1);

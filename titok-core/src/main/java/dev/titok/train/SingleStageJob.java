@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import dev.titok.TitokException;
+import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
 import dev.titok.data.Dataset;
 import dev.titok.data.Loader;
@@ -43,6 +44,8 @@ import java.util.Map;
  */
 public final class SingleStageJob implements TrainingJob, AutoCloseable {
 
+    private static final String CODEBOOK = "quantize.embedding.weight";
+
     private final TiTok model;
     private final Dataset data;
     private final TokenizerJobs.Settings settings;
@@ -54,6 +57,7 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
     private final TrainingState state;
     private final float[] previewPixels;
     private final ResumableLoader loader;
+    private final DeadCodeRestart deadCodes;
 
     /** Without a GAN. */
     public SingleStageJob(TiTok model, Dataset data, TokenizerJobs.Settings settings) {
@@ -98,6 +102,11 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
         if (adversary != null) {
             state.add("adversary", adversary);
         }
+        this.deadCodes = settings.deadCodeRestartEvery() > 0 && config.quantizeMode() == QuantizeMode.VQ
+                ? new DeadCodeRestart(config.codebookSize(), settings.deadCodeRestartEvery()) : null;
+        if (deadCodes != null) {
+            state.add("dead_codes", deadCodes);
+        }
         this.previewPixels = TokenizerJobs.previewPixels(data);
         this.loader = new ResumableLoader(start -> TokenizerJobs.loader(data, settings, start));
     }
@@ -114,8 +123,9 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
         try (NDScope scope = new NDScope()) {
             NDArray x = TokenizerJobs.pixels(model.manager(), batch);                 // (B, 3, S, S)
             NDArray fake;
+            TiTok.Encoded e;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                TiTok.Encoded e = model.encode(x, noise, Trace.NONE);
+                e = model.encode(x, noise, Trace.NONE);
                 NDArray reconstruction = model.decode(e.zQuantized(), Trace.NONE);    // (B, 3, S, S)
                 NDArray rec = reconstruction.sub(x).square().mean();
                 NDArray loss = rec;
@@ -145,6 +155,10 @@ public final class SingleStageJob implements TrainingJob, AutoCloseable {
             double lr = schedule.lr(step);
             metrics.put("lr", lr);
             metrics.put("grad_norm", optimizer.clipStepAndZero(lr, settings.maxGradNorm()));
+            if (deadCodes != null) {
+                metrics.put("codes_restarted", (double) deadCodes.update(step, e.tokens(), e.z(),
+                        model.namedParameters().get(CODEBOOK).value(), noise));
+            }
             ema.update();
             if (adversary != null) {
                 metrics.putAll(adversary.discriminatorStep(x, fake, step));

@@ -49,14 +49,18 @@ public final class TokenizerJobs {
      * @param quantizerWeight weight of the vq quantizer loss ({@code losses.quantizer_weight})
      * @param klWeight        weight of the vae KL term ({@code losses.kl_weight})
      * @param seed            seeds the data order, augmentation and vae sampling ({@code training.seed})
+     * @param deadCodeRestartEvery every this many steps, codes no token chose since the last check are moved onto
+     *                        encoder outputs ({@link DeadCodeRestart}; {@code losses.dead_code_restart_every}, this
+     *                        project's extension); 0, the official behaviour, never
      */
     public record Settings(int batchSize, double learningRate, double endLearningRate, long warmupSteps, long totalSteps,
                            double beta1, double beta2, double weightDecay, double maxGradNorm, double quantizerWeight,
-                           double klWeight, long seed) {
+                           double klWeight, long seed, int deadCodeRestartEvery) {
 
         public Settings {
             if (batchSize < 1 || !(learningRate > 0) || !(endLearningRate >= 0) || warmupSteps < 0 || totalSteps < 0
-                    || !(maxGradNorm > 0) || !(quantizerWeight >= 0) || !(klWeight >= 0) || !(weightDecay >= 0)) {
+                    || !(maxGradNorm > 0) || !(quantizerWeight >= 0) || !(klWeight >= 0) || !(weightDecay >= 0)
+                    || deadCodeRestartEvery < 0) {
                 throw new TitokException("training settings: expected batch size >= 1, lr > 0, end lr, warm-up, steps,"
                         + " weights and decay >= 0, grad norm > 0; got " + this);
             }
@@ -64,7 +68,7 @@ public final class TokenizerJobs {
 
         /** The official stage-1 recipe (SPEC §5.2) over {@code totalSteps}: lr 1e-4, betas (0.9, 0.99), wd 1e-4. */
         public static Settings stage1(int batchSize, long warmupSteps, long totalSteps) {
-            return new Settings(batchSize, 1e-4, 1e-5, warmupSteps, totalSteps, 0.9, 0.99, 1e-4, 1.0, 1.0, 0.0, 42);
+            return new Settings(batchSize, 1e-4, 1e-5, warmupSteps, totalSteps, 0.9, 0.99, 1e-4, 1.0, 1.0, 0.0, 42, 0);
         }
 
         /**
@@ -72,7 +76,7 @@ public final class TokenizerJobs {
          * quantizer loss at weight 1 (vq) or the KL term at 1e-6 (vae), as {@code ReconstructionLoss_Single_Stage}.
          */
         public static Settings singleStage(int batchSize, long warmupSteps, long totalSteps) {
-            return new Settings(batchSize, 1e-4, 1e-5, warmupSteps, totalSteps, 0.9, 0.999, 1e-4, 1.0, 1.0, 1e-6, 42);
+            return new Settings(batchSize, 1e-4, 1e-5, warmupSteps, totalSteps, 0.9, 0.999, 1e-4, 1.0, 1.0, 1e-6, 42, 0);
         }
 
         /**
@@ -91,19 +95,20 @@ public final class TokenizerJobs {
                     config.getDouble("training.max_grad_norm", maxGradNorm),
                     config.getDouble("losses.quantizer_weight", quantizerWeight),
                     config.getDouble("losses.kl_weight", klWeight),
-                    config.getLong("training.seed", seed));
+                    config.getLong("training.seed", seed),
+                    config.getInt("losses.dead_code_restart_every", deadCodeRestartEvery));
         }
 
         /** These settings with another learning-rate schedule. */
         public Settings withSchedule(double learningRate, double endLearningRate, long warmupSteps, long totalSteps) {
             return new Settings(batchSize, learningRate, endLearningRate, warmupSteps, totalSteps, beta1, beta2,
-                    weightDecay, maxGradNorm, quantizerWeight, klWeight, seed);
+                    weightDecay, maxGradNorm, quantizerWeight, klWeight, seed, deadCodeRestartEvery);
         }
 
         /** These settings with another seed. */
         public Settings withSeed(long seed) {
             return new Settings(batchSize, learningRate, endLearningRate, warmupSteps, totalSteps, beta1, beta2,
-                    weightDecay, maxGradNorm, quantizerWeight, klWeight, seed);
+                    weightDecay, maxGradNorm, quantizerWeight, klWeight, seed, deadCodeRestartEvery);
         }
 
         LrSchedule schedule() {

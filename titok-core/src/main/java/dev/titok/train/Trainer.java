@@ -1,5 +1,6 @@
 package dev.titok.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.titok.TitokException;
 import dev.titok.config.TiTokConfig;
 import dev.titok.config.VqganConfig;
@@ -24,6 +25,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One training run from a YAML config ({@link TrainingConfig}): builds the model, data and job of the chosen
@@ -81,6 +84,8 @@ public final class Trainer {
     /** The sub-folder of the run directory that receives the trained model. */
     public static final String MODEL_FOLDER = "model";
 
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
     private final Kind kind;
     private final TrainingConfig config;
     private final TrainingLoop loop = new TrainingLoop();
@@ -131,6 +136,16 @@ public final class Trainer {
     }
 
     private Built build(Deque<AutoCloseable> owned) {
+        int accumulation = config.getInt("training.gradient_accumulation_steps", 1);
+        if (accumulation != 1) {
+            throw new TitokException(config.source() + ": training.gradient_accumulation_steps is " + accumulation
+                    + ": these trainers take one batch per step; raise training.per_gpu_batch_size instead");
+        }
+        String perceptual = config.getString("losses.perceptual_loss", null);
+        if (perceptual != null && config.getDouble("losses.perceptual_weight", 0) > 0) {
+            LOG.warn("{}: losses.perceptual_loss '{}' needs pretrained weights that are not available offline; training "
+                    + "without the perceptual term", config.source(), perceptual);
+        }
         long steps = config.getLong("training.max_train_steps", 1000);
         long seed = config.getLong("training.seed", 42);
         int threads = config.getInt("dataset.params.num_workers_per_gpu", 2);
@@ -141,7 +156,7 @@ public final class Trainer {
                 Dataset data = TrainingData.dataset(config, TrainingData.Split.TRAIN);
                 TokenizerJobs.Settings settings = TokenizerJobs.Settings.singleStage(8, 0, steps).with(config);
                 SingleStageJob job = own(owned, new SingleStageJob(titok, data, settings, adversary(steps, seed)));
-                return new Built(job, () -> job.state().parts().get("ema").saveState().tensors());
+                return new Built(job, () -> exported(job.state()));
             }
             case STAGE1 -> {
                 TiTokConfig model = TiTokConfig.fromJson(config.tree(), config.source());
@@ -150,7 +165,7 @@ public final class Trainer {
                 Dataset data = TrainingData.dataset(config, TrainingData.Split.TRAIN);
                 TokenizerJobs.Settings settings = TokenizerJobs.Settings.stage1(8, 0, steps).with(config);
                 Stage1Job job = own(owned, new Stage1Job(titok, teacher, data, settings));
-                return new Built(job, () -> job.state().parts().get("ema").saveState().tensors());
+                return new Built(job, () -> exported(job.state()));
             }
             case STAGE2 -> {
                 String init = config.getString("experiment.init_weight", null);
@@ -158,7 +173,7 @@ public final class Trainer {
                     throw new TitokException(config.source() + ": experiment.init_weight is missing: stage 2 starts from"
                             + " the stage-1 model folder");
                 }
-                TiTok stage1 = own(owned, TiTokModels.open(init, null));
+                TiTok stage1 = own(owned, stageOne(init));
                 Vqgan vqgan = own(owned, teacher());
                 Dataset data = TrainingData.dataset(config, TrainingData.Split.TRAIN);
                 Stage2Job.Settings settings = new Stage2Job.Settings(config.getInt("training.per_gpu_batch_size", 8),
@@ -169,7 +184,7 @@ public final class Trainer {
                         config.getDouble("optimizer.params.weight_decay", 1e-4),
                         config.getDouble("training.max_grad_norm", 1.0), seed, adversary(steps, seed));
                 Stage2Job job = own(owned, new Stage2Job(settings, stage1, vqgan, data, threads));
-                return new Built(job, () -> job.ema().saveState().tensors());
+                return new Built(job, () -> exported(job.state()));
             }
             case TEACHER -> {
                 VqganConfig model = VqganConfig.fromTree(config.tree(), config.source());
@@ -183,7 +198,7 @@ public final class Trainer {
                         config.getDouble("training.max_grad_norm", 1.0),
                         config.getDouble("model.vq_model.pixel_quantizer.commitment_cost", 0.25), seed, adversary(steps, seed));
                 TeacherJob job = own(owned, new TeacherJob(settings, data, threads));
-                return new Built(job, () -> job.state().parts().get("ema").saveState().tensors());
+                return new Built(job, () -> exported(job.state()));
             }
             case GENERATOR -> {
                 GeneratorConfig model = GeneratorConfig.fromJson(config.tree(), config.source());
@@ -196,10 +211,16 @@ public final class Trainer {
                 }
                 GeneratorTrainingConfig recipe = generatorRecipe(steps, seed, model.numClasses());
                 GeneratorJob job = own(owned, new GeneratorJob(generator, shards, recipe, tokenizer, classNames()));
-                return new Built(job, () -> job.state().parts().get("ema").saveState().tensors());
+                return new Built(job, () -> exported(job.state()));
             }
             default -> throw new IllegalStateException(kind.toString());
         }
+    }
+
+    /** The EMA weights, or the trained ones themselves with {@code training.use_ema: false}. */
+    private Map<String, HostTensor> exported(TrainingState state) {
+        String part = config.getBoolean("training.use_ema", true) ? "ema" : "model";
+        return state.parts().get(part).saveState().tensors();
     }
 
     /** {@code experiment.init_weight} (a model folder or weights file) when set, else fresh weights. */
@@ -221,6 +242,20 @@ public final class Trainer {
         Path path = Path.of(init);
         Path file = Files.isDirectory(path) ? WeightsFile.choose(path) : path;
         return GeneratorModel.load(model, WeightsFile.load(file), file.toString());
+    }
+
+    /**
+     * The stage-1 model stage 2 starts from: a model folder, or a weights file (the official layout) whose config is
+     * this config's with {@code finetune_decoder} off.
+     */
+    private TiTok stageOne(String init) {
+        Path path = Path.of(init);
+        if (Files.isDirectory(path)) {
+            return TiTokModels.open(init, null);
+        }
+        ObjectNode tree = config.tree();
+        ((ObjectNode) tree.path("model").path("vq_model")).put("finetune_decoder", false);
+        return TiTok.load(TiTokConfig.fromJson(tree, config.source()), WeightsFile.load(path), init);
     }
 
     /** The MaskGIT-VQGAN of {@code model.vq_model.pretrained_tokenizer_weight}. */

@@ -33,6 +33,7 @@ public final class TrainingConfig {
             "experiment.log_grad_norm_every", "experiment.resume", "experiment.init_weight", "experiment.logging_dir",
             "experiment.tokenizer_checkpoint", "experiment.generator_checkpoint",
             "experiment.keep_checkpoints", "losses.discriminator_channels",            // ours
+            "losses.dead_code_restart_every",                                          // ours
             "losses.quantizer_weight", "losses.discriminator_start", "losses.discriminator_factor",
             "losses.discriminator_weight", "losses.perceptual_loss", "losses.perceptual_weight",
             "losses.reconstruction_loss", "losses.reconstruction_weight", "losses.lecam_regularization_weight",

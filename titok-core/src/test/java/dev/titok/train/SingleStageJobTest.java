@@ -101,21 +101,66 @@ class SingleStageJobTest {
                 .containsKeys("gan_loss", "d_loss", "kl_loss", "psnr");
     }
 
+    /** vq with dead-code restarts every 2 steps: the use counts and the restart draws are part of the state. */
+    @Test
+    void aResumedRunWithDeadCodeRestartsEndsBitIdentical(@TempDir Path dir) {
+        int n = 6;
+        TokenizerJobs.Settings restarting = new TokenizerJobs.Settings(8, 3e-3, 1e-4, 2, n, 0.9, 0.99, 1e-4, 1.0, 1.0,
+                0.0, 42, 2);
+        Map<String, Map<String, HostTensor>> straight;
+        try (TiTok model = TiTok.random(config(QuantizeMode.VQ), 1);
+             SingleStageJob job = new SingleStageJob(model, SHAPES, restarting)) {
+            for (int step = 0; step < n; step++) {
+                job.step(step);
+            }
+            straight = everything(job.state());
+        }
+        TrainingLoop.Options options = new TrainingLoop.Options(n, 1, 0, 0, 1, dir, true);
+        try (TiTok model = TiTok.random(config(QuantizeMode.VQ), 1);
+             SingleStageJob job = new SingleStageJob(model, SHAPES, restarting)) {
+            TrainingLoop loop = new TrainingLoop();
+            loop.run(job, options, (step, total, metrics) -> {
+                if (step == 3) {
+                    loop.requestStop();
+                }
+            });
+        }
+        try (TiTok model = TiTok.random(config(QuantizeMode.VQ), 5);
+             SingleStageJob job = new SingleStageJob(model, SHAPES, restarting)) {
+            new TrainingLoop().run(job, options, TrainingLoop.Listener.NONE);
+            Map<String, Map<String, HostTensor>> resumed = everything(job.state());
+            assertThat(resumed.keySet()).contains("dead_codes");
+            resumed.forEach((part, tensors) -> assertThat(tensors).as(part).isEqualTo(straight.get(part)));
+        }
+        assertThat(MetricsLog.read(dir.resolve("metrics.jsonl")).get(1).values().get("codes_restarted")).isPositive();
+    }
+
     @Test
     void nativeMemoryStaysFlat() {
         try (TiTok model = TiTok.random(config(QuantizeMode.VQ), 1);
              SingleStageJob job = new SingleStageJob(model, SHAPES, settings(400))) {
-            for (int step = 0; step < 10; step++) {
+            for (int step = 0; step < 50; step++) {                                    // allocator and heap warm-up
                 job.step(step);
             }
             NDManager system = model.manager().getParentManager();
             int modelArrays = model.manager().getManagedArrays().size();
             int allArrays = system.getManagedArrays().size();
-            for (int step = 10; step < 210; step++) {
+            long[] rss = new long[20];
+            for (int step = 50; step < 250; step++) {
                 job.step(step);
+                if (step % 10 == 9) {
+                    System.gc(); // Java garbage in a not yet touched part of the heap would count as growth
+                    rss[(step - 50) / 10] = residentBytes();
+                }
             }
             assertThat(model.manager().getManagedArrays()).as("arrays in the model's manager").hasSize(modelArrays);
             assertThat(system.getManagedArrays()).as("arrays in all managers").hasSize(allArrays);
+            // glibc's allocator makes the resident size wobble by some 30 MB from step to step, so compare the mean of
+            // the first five samples with that of the last five; a leak of one batch's tensors per step (~0.5 MB)
+            // would open a gap of about 80 MB
+            long first = java.util.Arrays.stream(rss, 0, 5).sum() / 5;
+            long last = java.util.Arrays.stream(rss, 15, 20).sum() / 5;
+            assertThat(last - first).as("resident memory growth over 200 steps").isLessThan(40L << 20);
         }
     }
 
@@ -127,6 +172,20 @@ class SingleStageJobTest {
             assertThatThrownBy(() -> new SingleStageJob(model, SHAPES, settings(1)))
                     .isInstanceOf(TitokException.class).hasMessageContaining("RGB head");
         }
+    }
+
+    /** VmRSS of this process from /proc (Linux). */
+    static long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
     /** Every tensor of every checkpoint part. */
