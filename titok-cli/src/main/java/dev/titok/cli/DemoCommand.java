@@ -53,10 +53,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--tokenizer-steps", paramLabel = "N", description = "Tokenizer training steps (default 1000, batch 32).")
+    @Option(names = "--tokenizer-steps", paramLabel = "N", description = "Tokenizer training steps (default 800, batch 32).")
     Long tokenizerSteps;
 
-    @Option(names = "--generator-steps", paramLabel = "N", description = "Generator training steps (default 1500, batch 64).")
+    @Option(names = "--generator-steps", paramLabel = "N", description = "Generator training steps (default 1000, batch 64).")
     Long generatorSteps;
 
     @Option(names = "--train-images", defaultValue = "10000", paramLabel = "N",
@@ -91,8 +91,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         TrainingConfig tokenizerConfig = builtIn("tokenizer.yaml", tokOverrides);
         Trainer.Outcome tokenizer = TrainCommand.run(new Trainer(Trainer.Kind.SINGLE, tokenizerConfig), tokenizerRun,
-                true, "tokenizer");
-        if (tokenizer.model() == null) {
+                true, "tokenizer", null);
+        if (tokenizer.loop().stopped()) {
             TrainCommand.report(tokenizer, tokenizerRun);
             return 1;
         }
@@ -127,8 +127,8 @@ final class DemoCommand implements Callable<Integer> {
             genOverrides.add("training.max_train_steps=" + generatorSteps);
         }
         Trainer.Outcome generator = TrainCommand.run(new Trainer(Trainer.Kind.GENERATOR, builtIn("generator.yaml", genOverrides)),
-                generatorRun, true, "generator");
-        if (generator.model() == null) {
+                generatorRun, true, "generator", null);
+        if (generator.loop().stopped()) {
             TrainCommand.report(generator, generatorRun);
             return 1;
         }

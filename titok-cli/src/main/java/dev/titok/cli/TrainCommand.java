@@ -1,5 +1,6 @@
 package dev.titok.cli;
 
+import dev.titok.TitokException;
 import dev.titok.train.Trainer;
 import dev.titok.train.TrainingConfig;
 import dev.titok.train.TrainingLoop;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.Timer;
+import java.util.TimerTask;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,6 +44,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from the newest checkpoint in the run folder.")
     boolean resume;
 
+    @Option(names = "--time-limit", paramLabel = "MINUTES",
+            description = "Stop after this much wall time as Ctrl-C would (checkpoint and model of the last step).")
+    Double timeLimit;
+
     @Override
     public Integer call() {
         Trainer.Kind what = Trainer.Kind.named(kind);
@@ -48,14 +55,27 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = runDir != null ? runDir
                 : Path.of(training.getString("experiment.output_dir", "runs/" + kind.toLowerCase(Locale.ROOT)));
         Trainer trainer = new Trainer(what, training);
-        Trainer.Outcome outcome = run(trainer, dir, resume, kind);
+        Trainer.Outcome outcome = run(trainer, dir, resume, kind, timeLimit);
         report(outcome, dir);
         return 0;
     }
 
     /** Runs with a progress bar showing the latest metrics. */
-    static Trainer.Outcome run(Trainer trainer, Path dir, boolean resume, String task) {
+    static Trainer.Outcome run(Trainer trainer, Path dir, boolean resume, String task, Double minutes) {
         long total = trainer.options(dir, resume).maxSteps();
+        Timer timer = new Timer("titok-time-limit", true);
+        if (minutes != null) {
+            if (!(minutes > 0)) {
+                throw new TitokException("--time-limit must be a positive number of minutes, got " + minutes);
+            }
+            timer.schedule(new TimerTask() {
+                @Override
+                public void run() {
+                    System.err.println("time limit of " + minutes + " min reached: stopping after this step");
+                    trainer.requestStop();
+                }
+            }, (long) (minutes * 60_000));
+        }
         try (Progress progress = new Progress(task, total, "step")) {
             return trainer.run(dir, resume, new TrainingLoop.Listener() {
                 @Override
@@ -70,13 +90,15 @@ final class TrainCommand implements Callable<Integer> {
                     progress.stepTo(step);
                 }
             });
+        } finally {
+            timer.cancel();
         }
     }
 
     static void report(Trainer.Outcome outcome, Path dir) {
-        if (outcome.model() == null) {
-            System.err.println("stopped at step " + outcome.loop().endStep() + "; continue with --resume (" + dir
-                    + "/checkpoints)");
+        if (outcome.loop().stopped()) {
+            System.err.println("stopped at step " + outcome.loop().endStep() + "; model of that step: " + outcome.model()
+                    + "; continue with --resume");
         } else {
             System.err.println("trained " + outcome.loop().endStep() + " steps; model: " + outcome.model()
                     + ", loss curves: " + dir.resolve("loss.png") + ", metrics: " + dir.resolve("metrics.jsonl"));

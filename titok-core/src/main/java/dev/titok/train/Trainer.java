@@ -77,7 +77,7 @@ public final class Trainer {
      * How a run ended.
      *
      * @param loop  the loop's result (start, end, stopped)
-     * @param model the exported model folder, or null when the run was stopped before its last step
+     * @param model the exported model folder (also written when the run was stopped early: the weights of that step)
      */
     public record Outcome(TrainingLoop.Result loop, Path model) {}
 
@@ -110,16 +110,13 @@ public final class Trainer {
 
     /**
      * Trains in {@code runDir} (resuming from its newest checkpoint when {@code resume}) and exports the EMA weights to
-     * {@code runDir/model} when the run reaches its last step.
+     * {@code runDir/model}, also when a stop request ends the run early.
      */
     public Outcome run(Path runDir, boolean resume, TrainingLoop.Listener listener) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
             Built built = build(owned);
             TrainingLoop.Result result = loop.run(built.job(), options(runDir, resume), listener);
-            if (result.stopped()) {
-                return new Outcome(result, null);
-            }
             Path model = ModelFolder.write(runDir.resolve(MODEL_FOLDER), config.tree(), built.export().weights());
             return new Outcome(result, model);
         } finally {
