@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /** {@code titok eval}: measurements of trained models. */
 @Command(name = "eval", description = "Measure tokenizers and generators.",
-        subcommands = {EvalCommand.Recon.class})
+        subcommands = {EvalCommand.Recon.class, ConsistencyCommand.class})
 final class EvalCommand {
 
     /** {@code titok eval recon}: reconstruction quality over a whole dataset. */

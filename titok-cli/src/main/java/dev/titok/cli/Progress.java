@@ -21,7 +21,7 @@ final class Progress implements AutoCloseable {
         ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
                 .setUnit(" " + unit, 1).showSpeed().setStyle(ProgressBarStyle.ASCII);
         if (System.console() == null) {
-            builder.setConsumer(new DelegatingProgressBarConsumer(System.err::println)).setUpdateIntervalMillis(5000);
+            builder.setConsumer(new DelegatingProgressBarConsumer(System.err::println, 160)).setUpdateIntervalMillis(5000);
         }
         bar = builder.build();
     }

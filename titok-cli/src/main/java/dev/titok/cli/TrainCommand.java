@@ -108,10 +108,12 @@ final class TrainCommand implements Callable<Integer> {
     /** The few metrics worth watching, compactly. */
     static String summary(Map<String, Double> metrics) {
         StringJoiner text = new StringJoiner(" ", " ", "");
+        Map<String, String> shown = Map.of("loss", "loss", "psnr", "psnr", "codebook_usage", "usage",
+                "masked_accuracy", "acc", "lr", "lr");
         for (String name : List.of("loss", "psnr", "codebook_usage", "masked_accuracy", "lr")) {
             Double value = metrics.get(name);
             if (value != null) {
-                text.add(name + " " + (name.equals("lr") ? String.format(Locale.ROOT, "%.1e", value)
+                text.add(shown.get(name) + " " + (name.equals("lr") ? String.format(Locale.ROOT, "%.1e", value)
                         : String.format(Locale.ROOT, "%.4g", value)));
             }
         }

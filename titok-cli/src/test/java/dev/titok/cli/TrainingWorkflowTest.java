@@ -52,6 +52,23 @@ class TrainingWorkflowTest {
                 "--class", "3", "--count", "2", "--out-dir", samples);
         assertThat(generate.exit()).as(generate.err()).isZero();
         assertThat(samples.resolve("grid.png")).isNotEmptyFile();
+
+        Path judge = dir.resolve("classifier");
+        Cli classifier = Cli.run("classifier", "--data", "synthetic", "--image-size", "16", "--epochs", "2",
+                "--train-images", "640", "--out", judge);
+        assertThat(classifier.exit()).as(classifier.err()).isZero();
+        assertThat(classifier.out()).startsWith("test_accuracy 0.");
+        Cli consistency = Cli.run("eval", "consistency", "--tokenizer", model, "--generator", generatorRun.resolve("model"),
+                "--classifier", judge, "--per-class", "3", "--grid", dir.resolve("consistency.png"));
+        assertThat(consistency.exit()).as(consistency.err()).isZero();
+        assertThat(consistency.out()).startsWith("class_consistency ").contains("of 30)").contains("disc");
+        assertThat(dir.resolve("consistency.png")).isNotEmptyFile();
+
+        Cli recon = Cli.run("eval", "recon", "--model", model, "--data", "synthetic", "--limit", "40", "--grid",
+                dir.resolve("recon.png"));
+        assertThat(recon.exit()).as(recon.err()).isZero();
+        assertThat(recon.out()).contains("images 40", "psnr_db ", "codebook_usage ");
+        assertThat(dir.resolve("recon.png")).isNotEmptyFile();
     }
 
     @Test
