@@ -71,6 +71,38 @@ class TrainingWorkflowTest {
         assertThat(dir.resolve("recon.png")).isNotEmptyFile();
     }
 
+    /** The two-stage recipe chained from the command line: teacher, stage 1 on its codes, stage 2 with its decoder. */
+    @Test
+    void teacherThenStageOneThenStageTwo(@TempDir Path dir) throws Exception {
+        Path teacher = dir.resolve("teacher");
+        Cli first = Cli.run("train", "teacher", "--config", resource("tiny-teacher.yaml"), "--run-dir", teacher);
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(Cli.run("vqgan", "encode", "--model", teacher.resolve("model"), Cli.IMAGES.resolve(
+                "ILSVRC2012_val_00008636.png")).exit()).isZero();
+
+        Path stage1 = dir.resolve("stage1");
+        Cli second = Cli.run("train", "stage1", "--config", resource("tiny-stage1.yaml"), "--run-dir", stage1,
+                "model.vq_model.pretrained_tokenizer_weight=" + teacher.resolve("model"));
+        assertThat(second.exit()).as(second.err()).isZero();
+
+        Path stage2 = dir.resolve("stage2");
+        Cli third = Cli.run("train", "stage2", "--config", resource("tiny-stage2.yaml"), "--run-dir", stage2,
+                "experiment.init_weight=" + stage1.resolve("model"),
+                "model.vq_model.pretrained_tokenizer_weight=" + teacher.resolve("model"));
+        assertThat(third.exit()).as(third.err()).isZero();
+        assertThat(third.err()).contains("perceptual_loss 'convnext_s'").contains("without the perceptual term");
+        assertThat(MetricsLog.read(stage2.resolve("metrics.jsonl")).get(1).values()).containsKey("d_loss");
+        Cli reconstruct = Cli.run("reconstruct", "--model", stage2.resolve("model"), Cli.IMAGES.resolve(
+                "ILSVRC2012_val_00008636.png"), "--out-dir", dir.resolve("out"));
+        assertThat(reconstruct.exit()).as(reconstruct.err()).isZero();
+
+        Cli mismatched = Cli.run("train", "stage2", "--config", resource("tiny-stage2.yaml"), "--run-dir",
+                dir.resolve("bad"), "experiment.init_weight=" + stage1.resolve("model"),
+                "model.vq_model.pretrained_tokenizer_weight=" + teacher.resolve("model"),
+                "arch.pixel_decoder_config.hidden_channels=64");
+        assertThat(mismatched.errorLine()).contains("the stage-1 model and the teacher make");
+    }
+
     @Test
     void aFinishedRunIsNotOverwrittenAndResumeContinuesIt(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");

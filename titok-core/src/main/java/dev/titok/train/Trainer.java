@@ -180,6 +180,7 @@ public final class Trainer {
                         config.getDouble("optimizer.params.beta1", 0.9), config.getDouble("optimizer.params.beta2", 0.999),
                         config.getDouble("optimizer.params.weight_decay", 1e-4),
                         config.getDouble("training.max_grad_norm", 1.0), seed, adversary(steps, seed));
+                requireDescribes(Stage2Job.stage2Config(stage1.config(), vqgan));
                 Stage2Job job = own(owned, new Stage2Job(settings, stage1, vqgan, data, threads));
                 return new Built(job, () -> exported(job.state()));
             }
@@ -211,6 +212,23 @@ public final class Trainer {
                 return new Built(job, () -> exported(job.state()));
             }
             default -> throw new IllegalStateException(kind.toString());
+        }
+    }
+
+    /**
+     * The exported folder's {@code config.json} is this config, so its model section must describe the model that
+     * stage 2 builds from the stage-1 model and the teacher (names and commitment cost aside).
+     */
+    private void requireDescribes(TiTokConfig built) {
+        TiTokConfig declared = TiTokConfig.fromJson(config.tree(), config.source());
+        TiTokConfig same = new TiTokConfig(declared.name(), built.encoder(), built.decoder(), built.encoderPatchSize(),
+                built.decoderPatchSize(), built.imageSize(), built.numLatentTokens(), built.tokenSize(),
+                built.quantizeMode(), built.codebookSize(), built.useL2Norm(), declared.commitmentCost(),
+                built.finetuneDecoder(), built.legacy(), built.layerNormEps(), built.pixel());
+        if (!declared.equals(same)) {
+            throw new TitokException(config.source() + ": the model section describes " + declared + ", but the stage-1"
+                    + " model and the teacher make " + same + " (finetune_decoder must be true, and arch must give the"
+                    + " teacher's sizes when it is not the official one)");
         }
     }
 
