@@ -53,13 +53,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--tokenizer-steps", paramLabel = "N", description = "Tokenizer training steps (default 800, batch 32).")
+    @Option(names = "--tokenizer-steps", paramLabel = "N", description = "Tokenizer training steps (default 600, batch 32).")
     Long tokenizerSteps;
 
-    @Option(names = "--generator-steps", paramLabel = "N", description = "Generator training steps (default 1000, batch 64).")
+    @Option(names = "--generator-steps", paramLabel = "N", description = "Generator training steps (default 700, batch 64).")
     Long generatorSteps;
 
-    @Option(names = "--train-images", defaultValue = "10000", paramLabel = "N",
+    @Option(names = "--train-images", defaultValue = "6000", paramLabel = "N",
             description = "Training images tokenized for the generator (default: ${DEFAULT-VALUE}).")
     int trainImages;
 
