@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
         "Class consistency of a generator: sample N images per class, decode them with the tokenizer and count how often "
                 + "a classifier trained by this project (titok classifier) assigns them to the requested class.",
         "%nSampling uses the generator config's settings (steps, temperature, guidance). Prints the overall and "
-                + "per-class rates; --grid draws one row per class, captioned with the classifier's verdict.%n"})
+                + "per-class rates; --grid draws the first 10 samples of each class in a row, captioned with the "
+                + "classifier's verdict (\"judged X\" when it disagrees).%n"})
 final class ConsistencyCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Tokenizer folder.")
@@ -85,7 +86,7 @@ final class ConsistencyCommand implements Callable<Integer> {
                             }
                             if (start + i < 10) {
                                 cells.add(EvalCommand.cell(images[i]));
-                                captions.add((predicted[i] == c ? "" : "✗ ") + name(names, predicted[i]));
+                                captions.add((predicted[i] == c ? "" : "judged ") + name(names, predicted[i]));
                             }
                         }
                         progress.step(n);
