@@ -115,24 +115,16 @@ public final class Trainer {
     public Outcome run(Path runDir, boolean resume, TrainingLoop.Listener listener) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            Built built = build(owned);
-            TrainingLoop.Result result = loop.run(built.job(), options(runDir, resume), listener);
-            Path model = ModelFolder.write(runDir.resolve(MODEL_FOLDER), config.tree(), built.export().weights());
+            TrainingJob job = build(owned);
+            TrainingLoop.Result result = loop.run(job, options(runDir, resume), listener);
+            Path model = ModelFolder.write(runDir.resolve(MODEL_FOLDER), config.tree(), exported(job.state()));
             return new Outcome(result, model);
         } finally {
             closeAll(owned);
         }
     }
 
-    /** A job and how to get its trained weights. */
-    private record Built(TrainingJob job, Export export) {}
-
-    @FunctionalInterface
-    private interface Export {
-        Map<String, HostTensor> weights();
-    }
-
-    private Built build(Deque<AutoCloseable> owned) {
+    private TrainingJob build(Deque<AutoCloseable> owned) {
         int accumulation = config.getInt("training.gradient_accumulation_steps", 1);
         if (accumulation != 1) {
             throw new TitokException(config.source() + ": training.gradient_accumulation_steps is " + accumulation
@@ -152,8 +144,7 @@ public final class Trainer {
                 TiTok titok = own(owned, initialTokenizer(model, seed));
                 Dataset data = TrainingData.dataset(config, TrainingData.Split.TRAIN);
                 TokenizerJobs.Settings settings = TokenizerJobs.Settings.singleStage(8, 0, steps).with(config);
-                SingleStageJob job = own(owned, new SingleStageJob(titok, data, settings, adversary(steps, seed)));
-                return new Built(job, () -> exported(job.state()));
+                return own(owned, new SingleStageJob(titok, data, settings, adversary(steps, seed)));
             }
             case STAGE1 -> {
                 TiTokConfig model = TiTokConfig.fromJson(config.tree(), config.source());
@@ -161,8 +152,7 @@ public final class Trainer {
                 TiTok titok = own(owned, initialTokenizer(model, seed));
                 Dataset data = TrainingData.dataset(config, TrainingData.Split.TRAIN);
                 TokenizerJobs.Settings settings = TokenizerJobs.Settings.stage1(8, 0, steps).with(config);
-                Stage1Job job = own(owned, new Stage1Job(titok, teacher, data, settings));
-                return new Built(job, () -> exported(job.state()));
+                return own(owned, new Stage1Job(titok, teacher, data, settings));
             }
             case STAGE2 -> {
                 String init = config.getString("experiment.init_weight", null);
@@ -181,8 +171,7 @@ public final class Trainer {
                         config.getDouble("optimizer.params.weight_decay", 1e-4),
                         config.getDouble("training.max_grad_norm", 1.0), seed, adversary(steps, seed));
                 requireDescribes(Stage2Job.stage2Config(stage1.config(), vqgan));
-                Stage2Job job = own(owned, new Stage2Job(settings, stage1, vqgan, data, threads));
-                return new Built(job, () -> exported(job.state()));
+                return own(owned, new Stage2Job(settings, stage1, vqgan, data, threads));
             }
             case TEACHER -> {
                 VqganConfig model = VqganConfig.fromTree(config.tree(), config.source());
@@ -195,8 +184,7 @@ public final class Trainer {
                         config.getDouble("optimizer.params.weight_decay", 1e-4),
                         config.getDouble("training.max_grad_norm", 1.0),
                         config.getDouble("model.vq_model.pixel_quantizer.commitment_cost", 0.25), seed, adversary(steps, seed));
-                TeacherJob job = own(owned, new TeacherJob(settings, data, threads));
-                return new Built(job, () -> exported(job.state()));
+                return own(owned, new TeacherJob(settings, data, threads));
             }
             case GENERATOR -> {
                 GeneratorConfig model = GeneratorConfig.fromJson(config.tree(), config.source());
@@ -208,8 +196,7 @@ public final class Trainer {
                     own(owned, tokenizer);
                 }
                 GeneratorTrainingConfig recipe = generatorRecipe(steps, seed, model.numClasses());
-                GeneratorJob job = own(owned, new GeneratorJob(generator, shards, recipe, tokenizer, classNames()));
-                return new Built(job, () -> exported(job.state()));
+                return own(owned, new GeneratorJob(generator, shards, recipe, tokenizer, classNames()));
             }
             default -> throw new IllegalStateException(kind.toString());
         }
