@@ -1,7 +1,5 @@
 package dev.titok.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import dev.titok.TitokException;
 import dev.titok.eval.Classifier;
 import dev.titok.generator.GeneratorModel;
@@ -10,7 +8,6 @@ import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.image.ImageGrid;
 import dev.titok.tensor.RandomSource;
-import dev.titok.tensor.Tensors;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import java.awt.image.BufferedImage;
@@ -78,7 +75,9 @@ final class ConsistencyCommand implements Callable<Integer> {
                 for (int c = 0; c < classes; c++) {
                     for (int start = 0; start < perClass; start += batchSize) {
                         int n = Math.min(batchSize, perClass - start);
-                        float[][] images = titok.detokenize(sample(model, sampling, random, c, n));
+                        long[] labels = new long[n];
+                        Arrays.fill(labels, c);
+                        float[][] images = titok.detokenize(Sampler.generate(model, labels, sampling, random, step -> { }));
                         int[] predicted = judge.predict(images);
                         for (int i = 0; i < n; i++) {
                             if (predicted[i] == c) {
@@ -104,21 +103,6 @@ final class ConsistencyCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static long[][] sample(GeneratorModel model, SamplingConfig sampling, RandomSource random, int label, int n) {
-        int k = model.sequenceLength();
-        long[][] tokens = new long[n][];
-        try (NDScope scope = new NDScope()) {
-            long[] labels = new long[n];
-            Arrays.fill(labels, label);
-            NDArray ids = Sampler.generate(model, Tensors.of(model.manager(), labels), sampling, random, step -> { });
-            long[] flat = ids.toLongArray();
-            for (int i = 0; i < n; i++) {
-                tokens[i] = Arrays.copyOfRange(flat, i * k, (i + 1) * k);
-            }
-        }
-        return tokens;
     }
 
     private static String name(List<String> names, int c) {

@@ -1,7 +1,5 @@
 package dev.titok.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import dev.titok.TitokException;
 import dev.titok.data.Dataset;
 import dev.titok.eval.ReconstructionCheck;
@@ -11,7 +9,6 @@ import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.image.ImageGrid;
 import dev.titok.tensor.RandomSource;
-import dev.titok.tensor.Tensors;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import dev.titok.train.MetricsLog;
@@ -177,20 +174,11 @@ final class DemoCommand implements Callable<Integer> {
              GeneratorModel generator = GeneratorModels.open(generatorModel.toString(), null)) {
             SamplingConfig sampling = SamplingConfig.of(generator.config());
             RandomSource random = RandomSource.seeded(0);
-            int k = generator.sequenceLength();
             try (Progress progress = new Progress("sample", classes, "class")) {
                 for (int c = 0; c < classes; c++) {
-                    long[][] tokens = new long[SAMPLES_PER_CLASS][];
-                    try (NDScope scope = new NDScope()) {
-                        long[] labels = new long[SAMPLES_PER_CLASS];
-                        Arrays.fill(labels, c);
-                        NDArray ids = Sampler.generate(generator, Tensors.of(generator.manager(), labels), sampling,
-                                random, step -> { });
-                        long[] flat = ids.toLongArray();
-                        for (int i = 0; i < SAMPLES_PER_CLASS; i++) {
-                            tokens[i] = Arrays.copyOfRange(flat, i * k, (i + 1) * k);
-                        }
-                    }
+                    long[] labels = new long[SAMPLES_PER_CLASS];
+                    Arrays.fill(labels, c);
+                    long[][] tokens = Sampler.generate(generator, labels, sampling, random, step -> { });
                     for (float[] pixels : titok.detokenize(tokens)) {
                         cells.add(EvalCommand.cell(pixels));
                         captions.add(names.get(Math.min(c, names.size() - 1)));

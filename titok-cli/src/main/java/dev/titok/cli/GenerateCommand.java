@@ -1,7 +1,5 @@
 package dev.titok.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
 import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
@@ -17,7 +15,6 @@ import dev.titok.image.ImageGrid;
 import dev.titok.image.Postprocess;
 import dev.titok.image.Rounding;
 import dev.titok.tensor.RandomSource;
-import dev.titok.tensor.Tensors;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import java.awt.image.BufferedImage;
@@ -25,7 +22,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -123,17 +119,8 @@ final class GenerateCommand implements Callable<Integer> {
         List<List<Integer>> batches = Batches.of(labels, batchSize);
         try (Progress progress = new Progress("generate", (long) batches.size() * sampling.steps(), "step")) {
             for (List<Integer> batch : batches) {
-                long[][] tokens;
-                try (NDScope scope = new NDScope()) {
-                    NDArray condition = Tensors.of(model.manager(), batch.stream().mapToLong(Integer::longValue).toArray());
-                    NDArray ids = Sampler.generate(model, condition, sampling, random, step -> progress.step(1));
-                    long[] flat = ids.toLongArray();
-                    int k = model.sequenceLength();
-                    tokens = new long[batch.size()][];
-                    for (int i = 0; i < batch.size(); i++) {
-                        tokens[i] = Arrays.copyOfRange(flat, i * k, (i + 1) * k);
-                    }
-                }
+                long[][] tokens = Sampler.generate(model, batch.stream().mapToLong(Integer::longValue).toArray(),
+                        sampling, random, step -> progress.step(1));
                 // The official sampling script truncates: uint8(255 · clamp(x, 0, 1)).
                 for (float[] pixels : titok.detokenize(tokens)) {
                     images.add(Postprocess.toImage(pixels, 0, size, size, Rounding.TRUNCATE));

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.titok.TitokException;
 import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Tensors;
 import java.util.Arrays;
 
 /**
@@ -60,6 +61,25 @@ public final class Sampler {
     public static NDArray generate(MaskedTokenModel model, NDArray condition, SamplingConfig config,
                                    RandomSource random) {
         return generate(model, condition, config, random, step -> { });
+    }
+
+    /**
+     * The array-level call: one token list per class id, sampled in its own memory scope.
+     *
+     * @param classIds the class of each sample, in [0, NC)
+     * @return (B) lists of L token ids in [0, N)
+     */
+    public static long[][] generate(GeneratorModel model, long[] classIds, SamplingConfig config, RandomSource random,
+                                    StepListener listener) {
+        int length = model.sequenceLength();
+        try (NDScope scope = new NDScope()) {
+            long[] flat = generate(model, Tensors.of(model.manager(), classIds), config, random, listener).toLongArray();
+            long[][] out = new long[classIds.length][];
+            for (int i = 0; i < classIds.length; i++) {
+                out[i] = Arrays.copyOfRange(flat, i * length, (i + 1) * length);
+            }
+            return out;
+        }
     }
 
     /** {@link #generate(MaskedTokenModel, NDArray, SamplingConfig, RandomSource)} reporting every step to a listener. */
