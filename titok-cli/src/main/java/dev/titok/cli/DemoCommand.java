@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", description = {
         "Train a small TiTok tokenizer and a small MaskGIT generator on the built-in synthetic shapes (or --data), "
                 + "then write reconstructions beside originals, samples per class, loss curves and report.html.",
-        "%nAbout 13 minutes on 2 cores with the defaults. Running it again continues or reuses what is already in the "
+        "%nAbout 8 minutes on 2 free cores with the defaults. Running it again continues or reuses what is already in the "
                 + "output folder; --fresh starts over.%n"})
 final class DemoCommand implements Callable<Integer> {
 
