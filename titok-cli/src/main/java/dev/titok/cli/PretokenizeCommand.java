@@ -7,7 +7,6 @@ import dev.titok.tokenizer.TiTok;
 import dev.titok.train.Pretokenize;
 import dev.titok.train.TrainingData;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,11 +40,7 @@ final class PretokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TrainingData.Split part = switch (split.toLowerCase(Locale.ROOT)) {
-            case "train" -> TrainingData.Split.TRAIN;
-            case "test" -> TrainingData.Split.TEST;
-            default -> throw new TitokException("--split is '" + split + "': expected train or test");
-        };
+        TrainingData.Split part = EvalCommand.split(split);
         try (TiTok titok = model.open()) {
             if (titok.config().quantizeMode() != QuantizeMode.VQ) {
                 throw new TitokException(titok.config().name() + " is a continuous (vae) tokenizer: pretokenization needs token ids");
