@@ -3,6 +3,7 @@ package dev.titok.cli;
 import dev.titok.TitokException;
 import dev.titok.data.Dataset;
 import dev.titok.eval.ReconstructionCheck;
+import dev.titok.io.AtomicFiles;
 import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
@@ -25,11 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -148,9 +147,7 @@ final class DemoCommand implements Callable<Integer> {
             return List.of("dataset.params.name=synthetic");
         }
         Path folder = Path.of(data);
-        boolean idx = Files.exists(folder.resolve("train-images-idx3-ubyte.gz"))
-                || Files.exists(folder.resolve("train-images-idx3-ubyte"));
-        return List.of("dataset.params.name=" + (idx ? "fashion-mnist" : "folder"),
+        return List.of("dataset.params.name=" + (TrainingData.isIdx(folder) ? "fashion-mnist" : "folder"),
                 "dataset.params.path=" + folder.toAbsolutePath());
     }
 
@@ -203,14 +200,7 @@ final class DemoCommand implements Callable<Integer> {
     private static void deleteDemo(Path out) throws IOException {
         for (String name : List.of("tokenizer", "generator", "tokens.jsonl", "reconstructions.png", "samples.png",
                 "report.html")) {
-            Path path = out.resolve(name);
-            if (Files.exists(path)) {
-                try (Stream<Path> files = Files.walk(path)) {
-                    for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.delete(p);
-                    }
-                }
-            }
+            AtomicFiles.deleteTree(out.resolve(name));
         }
     }
 }

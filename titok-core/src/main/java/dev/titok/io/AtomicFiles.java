@@ -12,7 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * Writes a file under a temporary name in the target's directory and renames it into place, so that a
@@ -55,6 +57,18 @@ public final class AtomicFiles {
     /** Writes {@code text} as UTF-8 to {@code target} the same way. */
     public static void writeText(Path target, String what, String text) {
         write(target, what, channel -> writeFully(channel, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    /** Deletes a file, or a directory and everything in it; nothing for null or a missing path. */
+    public static void deleteTree(Path path) throws IOException {
+        if (path == null || !Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Writes all remaining bytes of the buffer; a channel may take fewer per call. */

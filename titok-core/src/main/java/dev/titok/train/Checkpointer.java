@@ -3,6 +3,7 @@ package dev.titok.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.titok.TitokException;
+import dev.titok.io.AtomicFiles;
 import dev.titok.io.SafeTensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -101,7 +101,7 @@ public final class Checkpointer {
             syncDirectory(root);
         } catch (IOException | RuntimeException e) {
             try {
-                deleteTree(temp);
+                AtomicFiles.deleteTree(temp);
             } catch (IOException | UncheckedIOException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -226,14 +226,14 @@ public final class Checkpointer {
         Path doomed = root.resolve(hidden(Long.parseLong(checkpoint.getFileName().toString().substring(PREFIX.length())),
                 "old"));
         move(checkpoint, doomed);
-        deleteTree(doomed);
+        AtomicFiles.deleteTree(doomed);
     }
 
     /** Leftovers of interrupted saves and deletions. */
     private void removeHidden() throws IOException {
         try (Stream<Path> entries = Files.list(root)) {
             for (Path p : entries.filter(p -> p.getFileName().toString().startsWith("." + PREFIX)).toList()) {
-                deleteTree(p);
+                AtomicFiles.deleteTree(p);
             }
         }
     }
@@ -277,18 +277,6 @@ public final class Checkpointer {
             channel.force(true);
         } catch (IOException e) {
             // nothing to do: durability of the directory entry is then up to the file system
-        }
-    }
-
-    /** Deletes a directory and everything in it; nothing for null or a missing path. */
-    private static void deleteTree(Path dir) throws IOException {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 

@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A trained model as a Hugging Face style folder, {@code config.json} + {@code model.safetensors}, the layout every
@@ -34,38 +32,27 @@ public final class ModelFolder {
         Path target = folder.toAbsolutePath();
         Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
         try {
-            deleteTree(temp);
+            AtomicFiles.deleteTree(temp);
             Files.createDirectories(temp);
             AtomicFiles.writeText(temp.resolve(CONFIG), "model config",
                     TrainingState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             SafeTensors.write(temp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
             Path old = target.resolveSibling("." + target.getFileName() + ".old");
-            deleteTree(old);
+            AtomicFiles.deleteTree(old);
             if (Files.exists(target)) {
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(old);
+            AtomicFiles.deleteTree(old);
             return target;
         } catch (IOException | RuntimeException e) {
             try {
-                deleteTree(temp);
+                AtomicFiles.deleteTree(temp);
             } catch (IOException ignored) {
                 // the original failure is the one to report
             }
             String why = e instanceof TitokException ? e.getMessage() : e.toString();
             throw new TitokException(folder + ": could not write the model folder: " + why, e);
-        }
-    }
-
-    private static void deleteTree(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(path)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

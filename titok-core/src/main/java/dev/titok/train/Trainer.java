@@ -231,8 +231,7 @@ public final class Trainer {
         if (init == null) {
             return TiTok.random(model, seed);
         }
-        Path path = Path.of(init);
-        Path file = Files.isDirectory(path) ? WeightsFile.choose(path) : path;
+        Path file = weightsFile(init);
         return TiTok.load(model, WeightsFile.load(file), file.toString());
     }
 
@@ -241,9 +240,14 @@ public final class Trainer {
         if (init == null) {
             return GeneratorModel.random(model, seed);
         }
-        Path path = Path.of(init);
-        Path file = Files.isDirectory(path) ? WeightsFile.choose(path) : path;
+        Path file = weightsFile(init);
         return GeneratorModel.load(model, WeightsFile.load(file), file.toString());
+    }
+
+    /** The weights file of a model folder, or the file itself. */
+    private static Path weightsFile(String folderOrFile) {
+        Path path = Path.of(folderOrFile);
+        return Files.isDirectory(path) ? WeightsFile.choose(path) : path;
     }
 
     /**

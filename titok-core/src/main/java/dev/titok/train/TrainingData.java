@@ -106,7 +106,8 @@ public final class TrainingData {
         return ImageFolder.open(folder, transform);
     }
 
-    private static boolean isIdx(Path folder) {
+    /** Whether {@code folder} holds IDX files (Fashion-MNIST, MNIST) rather than images. */
+    public static boolean isIdx(Path folder) {
         return Files.isRegularFile(folder.resolve("train-images-idx3-ubyte"))
                 || Files.isRegularFile(folder.resolve("train-images-idx3-ubyte.gz"));
     }
