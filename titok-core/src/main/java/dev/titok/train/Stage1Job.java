@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
@@ -12,7 +11,6 @@ import dev.titok.config.TiTokConfig;
 import dev.titok.data.Dataset;
 import dev.titok.data.Loader;
 import dev.titok.tensor.Ops;
-import dev.titok.tensor.Tensors;
 import dev.titok.tensor.Trace;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.vqgan.Vqgan;
@@ -147,8 +145,7 @@ public final class Stage1Job implements TrainingJob, AutoCloseable {
         try (TiTok averaged = TiTok.load(model.config(), ema.saveState().tensors(), "EMA weights");
              NDScope scope = new NDScope();
              NoGrad off = NoGrad.enter()) {
-            NDArray x = Tensors.of(averaged.manager(), previewPixels, new Shape(previewPixels.length / (3 * size * size), 3,
-                    size, size));
+            NDArray x = TokenizerJobs.pixels(averaged.manager(), previewPixels, size);
             NDArray teacherOwn = teacher.decode(teacher.encode(x));
             NDArray logits = averaged.decode(averaged.encode(x, null, Trace.NONE).zQuantized(), Trace.NONE);
             NDArray predicted = teacher.decodeProxyLogits(logits);

@@ -3,7 +3,6 @@ package dev.titok.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.titok.TitokException;
 import dev.titok.config.TiTokConfig;
@@ -11,7 +10,6 @@ import dev.titok.data.Dataset;
 import dev.titok.data.Loader;
 import dev.titok.io.HostTensor;
 import dev.titok.nn.StateDict;
-import dev.titok.tensor.Tensors;
 import dev.titok.tensor.Trace;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.vqgan.Vqgan;
@@ -159,8 +157,7 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
         Loader.Batch batch = loader.next();
         Map<String, Double> metrics = new LinkedHashMap<>();
         try (NDScope scope = new NDScope()) {
-            NDArray real = Tensors.of(model.manager(), batch.pixels(),
-                    new Shape(batch.size(), 3, batch.imageSize(), batch.imageSize()));
+            NDArray real = TokenizerJobs.pixels(model.manager(), batch);
             NDArray tokens;
             try (NoGrad off = NoGrad.enter()) {
                 tokens = model.encode(real, null, Trace.NONE).zQuantized();              // (B, C, 1, K), frozen
@@ -198,7 +195,7 @@ public final class Stage2Job implements TrainingJob, AutoCloseable {
         int side = data.imageSize();
         float[] reconstructions;
         try (NDScope scope = new NDScope(); NoGrad off = NoGrad.enter()) {
-            NDArray x = Tensors.of(model.manager(), originals, new Shape(originals.length / (3 * side * side), 3, side, side));
+            NDArray x = TokenizerJobs.pixels(model.manager(), originals, side);
             reconstructions = model.forward(x, null, Trace.NONE).toFloatArray();
         }
         TokenizerJobs.writePreview(dir, step, side, List.of(originals, reconstructions));

@@ -11,7 +11,6 @@ import dev.titok.data.Dataset;
 import dev.titok.data.Loader;
 import dev.titok.nn.Model;
 import dev.titok.tensor.Ops;
-import dev.titok.tensor.Tensors;
 import dev.titok.vqgan.PixelDecoder;
 import dev.titok.vqgan.PixelEncoder;
 import dev.titok.vqgan.PixelQuantizer;
@@ -125,8 +124,7 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
         Loader.Batch batch = loader.next();
         Map<String, Double> metrics = new LinkedHashMap<>();
         try (NDScope scope = new NDScope()) {
-            NDArray real = Tensors.of(network.manager(), batch.pixels(),
-                    new Shape(batch.size(), 3, batch.imageSize(), batch.imageSize()));
+            NDArray real = TokenizerJobs.pixels(network.manager(), batch);
             NDArray fake;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 Network.Output out = network.forward(real, settings.commitmentCost());
@@ -162,7 +160,7 @@ public final class TeacherJob implements TrainingJob, AutoCloseable {
         int side = data.imageSize();
         float[] reconstructions;
         try (NDScope scope = new NDScope(); NoGrad off = NoGrad.enter()) {
-            NDArray x = Tensors.of(network.manager(), originals, new Shape(originals.length / (3 * side * side), 3, side, side));
+            NDArray x = TokenizerJobs.pixels(network.manager(), originals, side);
             reconstructions = network.forward(x, settings.commitmentCost()).pixels().toFloatArray();
         }
         TokenizerJobs.writePreview(dir, step, side, List.of(originals, reconstructions));

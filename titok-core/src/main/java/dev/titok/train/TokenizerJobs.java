@@ -154,6 +154,11 @@ public final class TokenizerJobs {
         return Tensors.of(manager, batch.pixels(), new Shape(batch.size(), 3, s, s));
     }
 
+    /** Images (3, S, S) laid end to end, such as {@link #previewPixels}, as a (B, 3, S, S) tensor. */
+    static NDArray pixels(NDManager manager, float[] images, int side) {
+        return Tensors.of(manager, images, new Shape(images.length / (3 * side * side), 3, side, side));
+    }
+
     /** Distinct token ids among {@code tokens} (any shape) over the codebook size: 1 when every entry is used. */
     static double codebookUsage(NDArray tokens, long codebookSize) {
         return Arrays.stream(tokens.toLongArray()).distinct().count() / (double) codebookSize;
