@@ -24,6 +24,12 @@ public final class Tensors {
         }
     }
 
+    public static NDArray of(NDManager manager, double[] data, Shape shape) {
+        try (NDArray blob = manager.create(data, shape)) {
+            return blob.duplicate();
+        }
+    }
+
     public static NDArray of(NDManager manager, long[] data, Shape shape) {
         try (NDArray blob = manager.create(data, shape)) {
             return blob.duplicate();
