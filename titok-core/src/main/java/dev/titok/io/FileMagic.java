@@ -23,7 +23,7 @@ final class FileMagic {
         return head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
     }
 
-    /** A pickle stream (PROTO opcode), which is how the legacy pre-1.6 torch.save format begins. */
+    /** A pickle stream (PROTO opcode of protocol 2 to 5), which is how the legacy torch.save format begins. */
     static boolean isPickle(byte[] head) {
         return head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
     }

@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Loads model weights from a safetensors file, a PyTorch zip checkpoint, or a model directory, recognising the
- * format by the file's content rather than its extension (Hugging Face repositories name both kinds freely).
+ * Loads model weights from a safetensors file, a PyTorch checkpoint (zip or legacy format), or a model directory,
+ * recognising the format by the file's content rather than its extension (Hugging Face repositories name both kinds
+ * freely).
  */
 public final class WeightsFile {
 
@@ -27,11 +28,11 @@ public final class WeightsFile {
     /**
      * Reads every tensor of a weights file, in file order.
      *
-     * <p>A file starting with a zip header is read by {@link TorchPickle}; a file starting with a plausible
-     * safetensors header by {@link SafeTensors}, whose tensors stay memory-mapped (the mapping lives until the
-     * tensors are garbage-collected; the file itself is closed before returning). A directory stands for
-     * {@code model.safetensors}, else {@code pytorch_model.bin}, else its only {@code *.safetensors} or
-     * {@code *.bin} file.
+     * <p>A file starting with a zip header, or with a pickle as the legacy torch.save format does, is read by
+     * {@link TorchPickle}; a file starting with a plausible safetensors header by {@link SafeTensors}, whose
+     * tensors stay memory-mapped (the mapping lives until the tensors are garbage-collected; the file itself is
+     * closed before returning). A directory stands for {@code model.safetensors}, else {@code pytorch_model.bin},
+     * else its only {@code *.safetensors} or {@code *.bin} file.
      *
      * @throws TitokException naming the file when it is of neither format or cannot be read, or naming the
      *                        directory and what it holds when no single weights file can be chosen
@@ -47,10 +48,11 @@ public final class WeightsFile {
                 return safetensors.tensors();
             }
         }
+        // checked after safetensors, whose header length could start with the two bytes of a pickle's PROTO
         if (FileMagic.isPickle(head)) {
-            throw TorchPickle.notAZip(file);
+            return TorchPickle.read(file);
         }
-        throw new TitokException(file + " is neither a safetensors file nor a PyTorch zip checkpoint (first bytes: "
+        throw new TitokException(file + " is neither a safetensors file nor a PyTorch checkpoint (first bytes: "
                 + (head.length == 0 ? "none, the file is empty" : FileMagic.hex(head)) + ")");
     }
 

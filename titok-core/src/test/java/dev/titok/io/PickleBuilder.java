@@ -15,7 +15,8 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * Writes pickle protocol 2 opcodes by hand, the way torch.save lays out a state dict, so that checkpoints with
- * unusual tensors can be built without PyTorch.
+ * unusual tensors can be built without PyTorch. Checkpoints as PyTorch really writes them are under
+ * {@code src/test/resources/dev/titok/io/legacy}.
  */
 final class PickleBuilder {
 
@@ -80,9 +81,75 @@ final class PickleBuilder {
         return op('t').op('R');
     }
 
+    /**
+     * A legacy persistent id {@code ('storage', torch.<storageClass>, key, 'cpu', numel, view_metadata)}, where
+     * view_metadata is None, or {@code (view key, offset, numel)} when {@code view} holds those two numbers.
+     */
+    PickleBuilder legacyStorage(String storageClass, String key, long numel, long... view) {
+        mark().str("storage").global("torch", storageClass).str(key).str("cpu").integer(numel);
+        if (view.length == 0) {
+            op('N');
+        } else {
+            mark().str(key + "/view").integer(view[0]).integer(view[1]).op('t');
+        }
+        return op('t').op('Q');
+    }
+
     /** The pickle, ended with STOP. */
     byte[] bytes() {
         return op('.').out.toByteArray();
+    }
+
+    /**
+     * A legacy (pre-1.6) torch.save file: the magic number, protocol version and sys_info pickles, the object's
+     * pickle, the storage key list, then each storage as an element count and its bytes.
+     */
+    static final class Legacy {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        /** @param littleEndian what sys_info says about the writing machine */
+        Legacy(boolean littleEndian) {
+            // LONG1 with the 10 little-endian bytes of the magic number 0x1950a86a20f9469cfc6c
+            PickleBuilder number = new PickleBuilder().op('\u008a').op((char) 10);
+            number.out.writeBytes(new byte[] {0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19});
+            out.writeBytes(number.bytes());
+            out.writeBytes(new PickleBuilder().integer(1001).bytes());
+            out.writeBytes(new PickleBuilder().op('}').mark().str("little_endian").op(littleEndian ? '\u0088' : '\u0089').op('u').bytes());
+        }
+
+        Legacy pickle(byte[] pickle) {
+            out.writeBytes(pickle);
+            return this;
+        }
+
+        Legacy keys(String... keys) {
+            PickleBuilder list = new PickleBuilder().op(']').mark();
+            for (String key : keys) {
+                list.str(key);
+            }
+            return pickle(list.op('e').bytes());
+        }
+
+        /** A storage's element count in the given byte order, then its bytes. */
+        Legacy storage(long count, ByteOrder countOrder, byte[] data) {
+            out.writeBytes(ByteBuffer.allocate(8).order(countOrder).putLong(count).array());
+            out.writeBytes(data);
+            return this;
+        }
+
+        Legacy floats(float... values) {
+            ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(values);
+            return storage(values.length, ByteOrder.LITTLE_ENDIAN, bytes.array());
+        }
+
+        byte[] toByteArray() {
+            return out.toByteArray();
+        }
+
+        Path writeTo(Path file) throws IOException {
+            return Files.write(file, toByteArray());
+        }
     }
 
     /** A zip laid out like torch.save's: {@code archive/data.pkl}, {@code archive/data/<key>}, {@code archive/version}. */
