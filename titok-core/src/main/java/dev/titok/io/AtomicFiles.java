@@ -39,9 +39,7 @@ public final class AtomicFiles {
      */
     static void write(Path target, String what, Content content) {
         Path absolute = target.toAbsolutePath();
-        // Files.createTempFile would create the file with mode 0600; a plain CREATE_NEW honours the umask
-        Path temp = absolute.resolveSibling(
-                "." + absolute.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+        Path temp = temporarySibling(absolute);
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 content.writeTo(channel);
@@ -52,6 +50,17 @@ public final class AtomicFiles {
             deleteQuietly(temp, e);
             throw new TitokException(target + ": could not write the " + what + ": " + describe(e), e);
         }
+    }
+
+    /**
+     * A new hidden name next to {@code target} for the temporary file of a write that is renamed into place when
+     * complete; to be created with {@code CREATE_NEW}, which (unlike {@code Files.createTempFile}, whose files are
+     * mode 0600) honours the umask.
+     */
+    static Path temporarySibling(Path target) {
+        Path absolute = target.toAbsolutePath();
+        return absolute.resolveSibling(
+                "." + absolute.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
     }
 
     /** Writes {@code text} as UTF-8 to {@code target} the same way. */
@@ -78,7 +87,8 @@ public final class AtomicFiles {
         }
     }
 
-    private static void moveIntoPlace(Path temp, Path target) throws IOException {
+    /** Renames a complete temporary file to its target, atomically where the file system can. */
+    static void moveIntoPlace(Path temp, Path target) throws IOException {
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -86,7 +96,8 @@ public final class AtomicFiles {
         }
     }
 
-    private static void deleteQuietly(Path temp, Exception failure) {
+    /** Deletes a temporary file after a failure, recording a failure to delete on the original one. */
+    static void deleteQuietly(Path temp, Exception failure) {
         try {
             Files.deleteIfExists(temp);
         } catch (IOException e) {
@@ -94,7 +105,8 @@ public final class AtomicFiles {
         }
     }
 
-    private static String describe(Exception e) {
+    /** A one-line description of an I/O failure for a message. */
+    static String describe(Exception e) {
         if (e instanceof NoSuchFileException missing) {
             return "no such file or directory: " + missing.getFile();
         }

@@ -50,6 +50,14 @@ public record HostTensor(DType dtype, long[] shape, ByteBuffer data) {
         return new HostTensor(DType.F32, shape, buffer);
     }
 
+    /** An F64 tensor holding a copy of {@code values}. */
+    public static HostTensor ofDoubles(long[] shape, double[] values) {
+        checkLength(shape, values.length);
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.asDoubleBuffer().put(values);
+        return new HostTensor(DType.F64, shape, buffer);
+    }
+
     /** An I64 tensor holding a copy of {@code values}. */
     public static HostTensor ofLongs(long[] shape, long[] values) {
         checkLength(shape, values.length);
@@ -115,6 +123,28 @@ public record HostTensor(DType dtype, long[] shape, ByteBuffer data) {
             case BF16 -> widenBfloat16(bytes.asShortBuffer(), out);
             case F64 -> narrowDouble(bytes.asDoubleBuffer(), out);
             default -> throw new IllegalStateException("a " + dtype + " tensor has no float values; expected F32, F16, BF16 or F64");
+        }
+        return out;
+    }
+
+    /**
+     * The elements as F64: F64 as stored, F32, F16 and BF16 widened exactly.
+     *
+     * @throws IllegalStateException for an integer or boolean tensor, or one with 2^31 or more elements
+     */
+    public double[] toDoubles() {
+        if (dtype == DType.F64) {
+            double[] out = new double[arrayLength()];
+            data().asDoubleBuffer().get(out);
+            return out;
+        }
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalStateException("a " + dtype + " tensor has no float values; expected F64, F32, F16 or BF16");
+        }
+        float[] floats = toFloats();
+        double[] out = new double[floats.length];
+        for (int i = 0; i < floats.length; i++) {
+            out[i] = floats[i];
         }
         return out;
     }

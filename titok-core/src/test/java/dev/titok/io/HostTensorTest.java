@@ -73,11 +73,25 @@ class HostTensorTest {
     }
 
     @Test
+    void givesDoublesExactly() {
+        double[] values = {0.1, 1e300, -2.5, Double.MIN_VALUE};
+        ByteBuffer half = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3555).putShort((short) 0x3eab).flip();
+
+        assertThat(HostTensor.ofDoubles(new long[] {2, 2}, values).toDoubles()).containsExactly(values);
+        assertThat(HostTensor.ofFloats(new long[] {1}, new float[] {0.1f}).toDoubles()).containsExactly((double) 0.1f);
+        // binary16 0x3555 is 0.333251953125; bfloat16 0x3eab is 0.333984375
+        assertThat(new HostTensor(DType.F16, new long[] {1}, half.duplicate().limit(2)).toDoubles()).containsExactly(0.333251953125);
+        assertThat(new HostTensor(DType.BF16, new long[] {1}, half.duplicate().position(2)).toDoubles()).containsExactly(0.333984375);
+        assertThatThrownBy(() -> HostTensor.ofDoubles(new long[] {3}, new double[2])).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void refusesConversionsAcrossKinds() {
         HostTensor ids = HostTensor.ofLongs(new long[] {1}, new long[] {1});
         HostTensor weights = HostTensor.ofFloats(new long[] {1}, new float[] {1});
 
         assertThatThrownBy(ids::toFloats).isInstanceOf(IllegalStateException.class).hasMessageContaining("I64");
+        assertThatThrownBy(ids::toDoubles).isInstanceOf(IllegalStateException.class).hasMessageContaining("I64");
         assertThatThrownBy(ids::asFloatBuffer).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(weights::toLongs).isInstanceOf(IllegalStateException.class).hasMessageContaining("F32");
     }
