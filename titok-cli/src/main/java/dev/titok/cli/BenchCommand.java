@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDScope;
 import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
+import dev.titok.eval.InceptionV3;
 import dev.titok.generator.GeneratorConfig;
 import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
@@ -25,24 +26,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code titok bench tokenize|detokenize}: throughput with random weights (no download needed), achieved GFLOP/s,
- * and its ratio to a plain float32 matrix multiply measured in the same process.
+ * {@code titok bench tokenize|detokenize|generate|inception}: throughput with random weights (no download needed);
+ * for the tokenizer also the achieved GFLOP/s and its ratio to a plain float32 matrix multiply measured in the same
+ * process.
  */
 @Command(name = "bench", description = {
         "Measure throughput with random weights (nothing to download).",
         "%ntokenize, detokenize: images/s at each batch size, the achieved GFLOP/s and its ratio to a plain fp32 GEMM "
                 + "measured in the same process.",
         "%ngenerate: samples/s of the preset's generator with its sampling settings (guidance included) plus "
-                + "detokenization, and the share of time spent in each.%n"})
+                + "detokenization, and the share of time spent in each.",
+        "%ninception: images/s of the FID Inception on 256x256 images, in the evaluator's float64 and in float32 "
+                + "(no --model needed).%n"})
 final class BenchCommand implements Callable<Integer> {
 
-    enum Task { tokenize, detokenize, generate }
+    enum Task { tokenize, detokenize, generate, inception }
 
-    @Parameters(index = "0", paramLabel = "TASK", description = "tokenize or detokenize")
+    @Parameters(index = "0", paramLabel = "TASK", description = "tokenize, detokenize, generate or inception")
     Task task;
 
-    @Option(names = {"--model", "--preset"}, required = true, paramLabel = "PRESET|DIR",
-            description = "Preset or model folder; only its config is used, with random weights.")
+    @Option(names = {"--model", "--preset"}, paramLabel = "PRESET|DIR",
+            description = "Preset or model folder; only its config is used, with random weights (not for inception).")
     String model;
 
     @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8", description = "Batch sizes (default: ${DEFAULT-VALUE}).")
@@ -56,6 +60,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (task == Task.inception) {
+            return benchInception();
+        }
+        if (model == null) {
+            throw new TitokException("bench " + task + " needs --model PRESET|DIR");
+        }
         if (task == Task.generate) {
             return benchGenerate();
         }
@@ -110,6 +120,38 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The FID Inception on random 256x256 images, float64 then float32, random weights. */
+    private int benchInception() {
+        System.out.printf("FID Inception, 256x256 images resized to 299, random weights, %d intra-op threads%n",
+                Torch.intraOpThreads());
+        System.out.printf("%8s %6s %10s %14s%n", "dtype", "batch", "images/s", "50k images (h)");
+        for (boolean float64 : new boolean[] {true, false}) {
+            try (InceptionV3 inception = InceptionV3.random(0, float64)) {
+                for (int batch : batchSizes) {
+                    byte[] images = new byte[Batches.checkSize(batch) * 3 * 256 * 256];
+                    new SplittableRandom(batch).nextBytes(images);
+                    Runnable step = () -> inception.features(images, 256, 256);
+                    double rate = batch * rate(step);
+                    System.out.printf("%8s %6d %10.2f %14.1f%n", float64 ? "float64" : "float32", batch, rate,
+                            50_000 / rate / 3600);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Calls per second of {@code step} over about {@code seconds}, after one warm-up call. */
+    private double rate(Runnable step) {
+        step.run();
+        long start = System.nanoTime();
+        long calls = 0;
+        do {
+            step.run();
+            calls++;
+        } while (System.nanoTime() - start < seconds * 1e9);
+        return calls / ((System.nanoTime() - start) / 1e9);
+    }
+
     /** One batch: nanoseconds spent sampling tokens and decoding them. */
     private static long[] sampleOnce(GeneratorModel gen, TiTok titok, long[] labels, SamplingConfig sampling, RandomSource random) {
         long start = System.nanoTime();
@@ -131,14 +173,7 @@ final class BenchCommand implements Callable<Integer> {
     private double measure(TiTok titok, int batch) {
         SplittableRandom random = new SplittableRandom(batch);
         Runnable step = task == Task.tokenize ? tokenizeStep(titok, batch, random) : detokenizeStep(titok, batch, random);
-        step.run();
-        long start = System.nanoTime();
-        long images = 0;
-        do {
-            step.run();
-            images += batch;
-        } while (System.nanoTime() - start < seconds * 1e9);
-        return images / ((System.nanoTime() - start) / 1e9);
+        return batch * rate(step);
     }
 
     private static Runnable tokenizeStep(TiTok titok, int batch, SplittableRandom random) {

@@ -2,7 +2,7 @@ package dev.titok.cli;
 
 import dev.titok.TitokException;
 import dev.titok.data.Dataset;
-import dev.titok.eval.ReconstructionCheck;
+import dev.titok.eval.ReconstructionEvaluation;
 import dev.titok.io.AtomicFiles;
 import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
@@ -95,14 +95,14 @@ final class DemoCommand implements Callable<Integer> {
         double tokenizerMinutes = minutesSince(start);
 
         long phase = System.nanoTime();
-        ReconstructionCheck.Result check;
+        ReconstructionEvaluation.Result check;
         Path tokens = out.resolve("tokens.jsonl");
         try (TiTok titok = TiTokModels.open(tokenizer.model().toString(), null)) {
             Dataset test = TrainingData.open(data, 32, TrainingData.Split.TEST, TrainingData.Use.EVAL).subset(evalImages, 0);
             try (Progress progress = new Progress("reconstruct", test.size(), "img")) {
-                check = ReconstructionCheck.run(titok, test, 256, 16, progress::stepTo);
+                check = ReconstructionEvaluation.run(titok, test, 16, progress::stepTo);
             }
-            EvalCommand.writeGrid(out.resolve("reconstructions.png"), check);
+            EvalCommand.writeGrid(out.resolve("reconstructions.png"), check.first(), "original");
             if (!Files.exists(tokens)) {
                 Dataset subset = TrainingData.open(data, 32, TrainingData.Split.TRAIN, TrainingData.Use.PRETOKENIZE)
                         .subset(trainImages, 0);

@@ -1,7 +1,7 @@
 package dev.titok.cli;
 
 import dev.titok.config.TiTokConfig;
-import dev.titok.eval.ReconstructionCheck;
+import dev.titok.eval.ReconstructionEvaluation;
 import dev.titok.io.AtomicFiles;
 import dev.titok.train.Trainer;
 import dev.titok.train.TrainingConfig;
@@ -11,7 +11,7 @@ import java.util.Map;
 
 /** The one-page HTML summary of a {@code titok demo} run; its pictures are the files next to it. */
 record DemoReport(String data, TrainingConfig tokenizerConfig, Trainer.Outcome tokenizer, Trainer.Outcome generator,
-                  ReconstructionCheck.Result check, double tokenizerMinutes, double evalMinutes,
+                  ReconstructionEvaluation.Result check, double tokenizerMinutes, double evalMinutes,
                   double generatorMinutes, Map<String, Double> tokenizerMetrics, Map<String, Double> generatorMetrics) {
 
     Path write(Path folder) {

@@ -2,7 +2,8 @@ package dev.titok.cli;
 
 import dev.titok.TitokException;
 import dev.titok.data.Dataset;
-import dev.titok.eval.ReconstructionCheck;
+import dev.titok.eval.FeatureSpace;
+import dev.titok.eval.ReconstructionEvaluation;
 import dev.titok.image.ImageGrid;
 import dev.titok.image.Postprocess;
 import dev.titok.image.Rounding;
@@ -21,17 +22,25 @@ import picocli.CommandLine.Option;
 
 /** {@code titok eval}: measurements of trained models. */
 @Command(name = "eval", description = "Measure tokenizers and generators.",
-        subcommands = {EvalCommand.Recon.class, ConsistencyCommand.class})
+        subcommands = {EvalCommand.Recon.class, GenEvalCommand.class, ConsistencyCommand.class, ProbeCommand.class})
 final class EvalCommand {
 
     /** {@code titok eval recon}: reconstruction quality over a whole dataset. */
     @Command(name = "recon", description = {
-            "Reconstruction quality of a tokenizer over a dataset: PSNR (8-bit, clamped, per image, averaged), "
-                    + "codebook usage and entropy; writes a grid of originals above reconstructions.%n"})
+            "Reconstruction quality of a tokenizer over a dataset, with the official evaluator's protocol: rFID and "
+                    + "Inception Score (with --inception, or offline --classifier), PSNR and SSIM on 8-bit images, codebook "
+                    + "usage and entropy, per-class figures when the data has labels.",
+            "%nReconstructions are clamped to [0, 1] and rounded to 8 bits; originals are truncated to 8 bits (exact for "
+                    + "decoded images). rFID compares the features of originals and reconstructions (one-pass float64 "
+                    + "covariances, SciPy's sqrtm path); IS uses one split over all reconstructions. --state saves the "
+                    + "sums every few thousand images so an interrupted run continues where it stopped.%n"})
     static final class Recon implements Callable<Integer> {
 
         @Mixin
         ModelOptions model;
+
+        @Mixin
+        FeatureOptions featureOptions;
 
         @Option(names = "--data", required = true, paramLabel = "DATA",
                 description = "synthetic, an IDX folder (Fashion-MNIST, MNIST) or an image folder.")
@@ -43,24 +52,55 @@ final class EvalCommand {
         @Option(names = "--limit", paramLabel = "N", description = "Measure a seeded sample of N images instead of all.")
         Integer limit;
 
+        @Option(names = "--batch-size", defaultValue = "256", description = "Images per batch (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
         @Option(names = "--grid", paramLabel = "FILE", description = "Grid of the first 32 originals and reconstructions (PNG).")
         Path grid;
 
+        @Option(names = "--worst", paramLabel = "FILE", description = "Grid of the 32 reconstructions with the lowest PSNR (PNG).")
+        Path worst;
+
+        @Option(names = "--report", paramLabel = "FILE", description = "Write every figure, the protocol and the per-class table as JSON.")
+        Path report;
+
+        @Option(names = "--csv", paramLabel = "FILE", description = "Write the per-class table (and an 'all' row) as CSV.")
+        Path csv;
+
+        @Option(names = "--state", paramLabel = "FILE",
+                description = "Save the running sums here every --save-every images and resume from them if the file exists.")
+        Path state;
+
+        @Option(names = "--save-every", defaultValue = "5000", paramLabel = "N",
+                description = "Images between two saves of --state (default: ${DEFAULT-VALUE}).")
+        int saveEvery;
+
         @Override
         public Integer call() {
-            try (TiTok titok = model.open()) {
+            Batches.checkSize(batchSize);
+            try (TiTok titok = model.open(); FeatureSpace space = featureOptions.open(false)) {
                 Dataset dataset = TrainingData.open(data, titok.config().imageSize(), split(split), TrainingData.Use.EVAL);
                 if (limit != null) {
                     dataset = dataset.subset(limit, 0);
                 }
-                ReconstructionCheck.Result result;
-                try (Progress progress = new Progress("reconstruct", dataset.size(), "img")) {
-                    result = ReconstructionCheck.run(titok, dataset, 256, 32, progress::stepTo);
+                ReconstructionEvaluation.Settings settings = new ReconstructionEvaluation.Settings(batchSize, 32,
+                        worst == null ? 0 : 32, space, state, saveEvery);
+                ReconstructionEvaluation.Result result;
+                try (Progress progress = new Progress("evaluate", dataset.size(), "img")) {
+                    result = ReconstructionEvaluation.run(titok, dataset, settings, progress::stepTo);
                 }
-                System.out.printf(Locale.ROOT, "images %d%npsnr_db %.3f%ncodebook_usage %.4f%ncodebook_entropy_bits %.3f%n",
-                        result.images(), result.psnr(), result.codebookUsage(), result.codebookEntropy());
+                ReconstructionReport.print(result, System.out);
+                if (report != null) {
+                    ReconstructionReport.writeJson(report, result, model.model, data, split, limit);
+                }
+                if (csv != null) {
+                    ReconstructionReport.writeCsv(csv, result);
+                }
                 if (grid != null) {
-                    writeGrid(grid, result);
+                    writeGrid(grid, result.first(), "original");
+                }
+                if (worst != null) {
+                    writeGrid(worst, result.worst(), "worst");
                 }
             }
             return 0;
@@ -75,27 +115,24 @@ final class EvalCommand {
         };
     }
 
-    /** Rows of originals, each followed by a row of their reconstructions. */
-    static void writeGrid(Path file, ReconstructionCheck.Result result) {
+    /** Rows of originals, each followed by a row of their reconstructions captioned with their PSNR. */
+    static void writeGrid(Path file, List<ReconstructionEvaluation.Shown> shown, String caption) {
         int columns = 8;
         List<BufferedImage> cells = new ArrayList<>();
         List<String> captions = new ArrayList<>();
-        int shown = result.originals().size();
-        for (int row = 0; row < shown; row += columns) {
-            int end = Math.min(shown, row + columns);
+        for (int row = 0; row < shown.size(); row += columns) {
+            int end = Math.min(shown.size(), row + columns);
             for (int i = row; i < end; i++) {
-                cells.add(cell(result.originals().get(i)));
-                captions.add("original");
+                cells.add(cell(shown.get(i).original()));
+                captions.add(caption.equals("worst") ? "#" + shown.get(i).index() : caption);
             }
             for (int i = row; i < end; i++) {
-                cells.add(cell(result.reconstructions().get(i)));
-                captions.add(String.format(Locale.ROOT, "%.1f dB",
-                        ReconstructionCheck.psnr(result.originals().get(i), result.reconstructions().get(i))));
+                cells.add(cell(shown.get(i).reconstruction()));
+                captions.add(String.format(Locale.ROOT, "%.1f dB", shown.get(i).psnr()));
             }
         }
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
+            Files.createDirectories(file.toAbsolutePath().getParent());
         } catch (java.io.IOException e) {
             throw new TitokException(file + ": cannot create its folder: " + e.getMessage());
         }

@@ -6,7 +6,6 @@ import dev.titok.config.TiTokConfig;
 import dev.titok.generator.GeneratorConfig;
 import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
-import dev.titok.generator.GuidanceDecay;
 import dev.titok.generator.ImageNetClasses;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
@@ -26,6 +25,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code titok generate}: class-conditional images from a MaskGIT generator and a TiTok tokenizer. */
@@ -68,24 +68,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--steps", description = "Sampling steps.")
-    Integer steps;
-
-    @Option(names = "--temperature", description = "randomize_temperature: Gumbel noise scale of the first step.")
-    Double temperature;
-
-    @Option(names = "--guidance-scale", description = "Classifier-free guidance scale (0: none).")
-    Double guidanceScale;
-
-    @Option(names = "--guidance-decay", description = "constant, linear or power-cosine.")
-    String guidanceDecay;
-
-    @Option(names = "--guidance-pow", description = "Exponent of the power-cosine guidance schedule (default 3).")
-    Double guidancePow;
-
-    @Option(names = "--softmax-annealing", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Divide logits by 0.5 + 0.8(1 - progress), as the ImageNet script (default: on).")
-    boolean softmaxAnnealing;
+    @Mixin
+    SamplingOptions samplingOptions;
 
     /** Whether the generator's classes are the 1000 ImageNet ones, so that names can be used. */
     private boolean imageNet;
@@ -98,7 +82,7 @@ final class GenerateCommand implements Callable<Integer> {
         Batches.checkSize(batchSize);
         GeneratorConfig genConfig = GeneratorModels.config(generator);
         imageNet = genConfig.numClasses() == ImageNetClasses.count();
-        SamplingConfig sampling = sampling(genConfig);
+        SamplingConfig sampling = samplingOptions.resolve(genConfig);
         List<Integer> classIds = resolveClasses(genConfig);
         checkFit(TiTokModels.config(tokenizer), genConfig);
         try (GeneratorModel model = GeneratorModels.open(generator, generatorWeights);
@@ -144,15 +128,6 @@ final class GenerateCommand implements Callable<Integer> {
         System.err.println("wrote " + images.size() + " samples and grid.png to " + outDir);
     }
 
-    private SamplingConfig sampling(GeneratorConfig config) {
-        SamplingConfig base = SamplingConfig.of(config);
-        return new SamplingConfig(steps != null ? steps : base.steps(),
-                temperature != null ? temperature : base.randomizeTemperature(),
-                guidanceScale != null ? guidanceScale : base.guidanceScale(),
-                guidanceDecay != null ? GuidanceDecay.parse(guidanceDecay) : base.guidanceDecay(),
-                guidancePow != null ? guidancePow : base.guidanceScalePow(), softmaxAnnealing);
-    }
-
     /** Class ids from ids or ImageNet names; a generator with other than 1000 classes takes ids only. */
     private List<Integer> resolveClasses(GeneratorConfig config) {
         List<Integer> ids = new ArrayList<>();
@@ -180,7 +155,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** The generator must model exactly the tokenizer's tokens. */
-    private static void checkFit(TiTokConfig tok, GeneratorConfig gen) {
+    static void checkFit(TiTokConfig tok, GeneratorConfig gen) {
         if (tok.quantizeMode() != QuantizeMode.VQ) {
             throw new TitokException(tok.name() + " is a continuous (vae) tokenizer: MaskGIT generators need token ids");
         }

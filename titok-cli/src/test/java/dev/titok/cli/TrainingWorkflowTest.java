@@ -2,6 +2,10 @@ package dev.titok.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.titok.eval.FidStatistics;
+import dev.titok.eval.SampleImages;
 import dev.titok.train.MetricsLog;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -67,8 +71,79 @@ class TrainingWorkflowTest {
         Cli recon = Cli.run("eval", "recon", "--model", model, "--data", "synthetic", "--limit", "40", "--grid",
                 dir.resolve("recon.png"));
         assertThat(recon.exit()).as(recon.err()).isZero();
-        assertThat(recon.out()).contains("images 40", "psnr_db ", "codebook_usage ");
+        assertThat(recon.out()).contains("images 40", "psnr_db ", "codebook_usage ", "rfid not measured");
         assertThat(dir.resolve("recon.png")).isNotEmptyFile();
+
+        evaluation(dir, model, generatorRun.resolve("model"), judge);
+    }
+
+    /** The evaluation commands on the trained tokenizer and generator, in the classifier's feature space. */
+    private static void evaluation(Path dir, Path tokenizer, Path generator, Path judge) throws Exception {
+        Path report = dir.resolve("recon.json");
+        Path state = dir.resolve("recon.state.npz");
+        Cli recon = Cli.run("eval", "recon", "--model", tokenizer, "--data", "synthetic", "--limit", "48",
+                "--classifier", judge, "--batch-size", "16", "--state", state, "--save-every", "16",
+                "--report", report, "--csv", dir.resolve("recon.csv"), "--worst", dir.resolve("worst.png"));
+        assertThat(recon.exit()).as(recon.err()).isZero();
+        assertThat(recon.out()).contains("images 48", "ssim ", "rfid ", "inception_score ",
+                "feature_space classifier space", "NOT Inception", "per class:", "disc");
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertThat(json.get("images").asInt()).isEqualTo(48);
+        assertThat(json.get("rfid").asDouble()).isPositive();
+        assertThat(json.get("feature_space").asText()).contains("NOT Inception");
+        assertThat(json.get("per_class")).hasSize(10);
+        assertThat(Files.readAllLines(dir.resolve("recon.csv"))).hasSize(12).first().isEqualTo("label,name,images,psnr_db,ssim");
+        assertThat(dir.resolve("worst.png")).isNotEmptyFile();
+        assertThat(state).isNotEmptyFile();
+        // the complete state answers a rerun without measuring again, with the same figures
+        Cli again = Cli.run("eval", "recon", "--model", tokenizer, "--data", "synthetic", "--limit", "48",
+                "--classifier", judge, "--batch-size", "16", "--state", state);
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(again.out()).isEqualTo(recon.out());
+
+        Path samples = dir.resolve("samples.npz");
+        Cli sample = Cli.run("sample", "--tokenizer", tokenizer, "--generator", generator, "--count-per-class", "3",
+                "--batch-size", "7", "--out", samples);
+        assertThat(sample.exit()).as(sample.err()).isZero();
+        try (SampleImages images = SampleImages.open(samples)) {
+            assertThat(images.count()).isEqualTo(30);
+            assertThat(images.height()).isEqualTo(16);
+        }
+
+        Path ref = dir.resolve("ref.npz");
+        Cli gen = Cli.run("eval", "gen", "--samples", samples, "--ref", "synthetic", "--classifier", judge,
+                "--save-ref", ref, "--report", dir.resolve("gen.json"));
+        assertThat(gen.exit()).as(gen.err()).isZero();
+        assertThat(gen.out()).contains("samples 30", "gfid ", "inception_score_adm ", "(1 split of up to 5000)",
+                "inception_score_official ", "NOT Inception");
+        assertThat(ref).isNotEmptyFile();
+        Cli fromFile = Cli.run("eval", "gen", "--samples", samples, "--ref", ref, "--classifier", judge);
+        assertThat(fromFile.exit()).as(fromFile.err()).isZero();
+        assertThat(line(fromFile.out(), "gfid")).isEqualTo(line(gen.out(), "gfid"));
+
+        // real training images against the test statistics: the floor of this feature space
+        Cli floor = Cli.run("eval", "gen", "--samples", "synthetic", "--image-size", "16", "--ref", ref,
+                "--classifier", judge);
+        assertThat(floor.exit()).as(floor.err()).isZero();
+        assertThat(floor.out()).contains("samples 20000");
+        double floorFid = Double.parseDouble(line(floor.out(), "gfid").split(" ")[1]);
+        assertThat(floorFid).isLessThan(Double.parseDouble(line(gen.out(), "gfid").split(" ")[1]));
+
+        Cli noSpace = Cli.run("eval", "gen", "--samples", samples, "--ref", ref);
+        assertThat(noSpace.exit()).isNotZero();
+        assertThat(noSpace.err()).contains("--inception FILE", "--classifier DIR");
+        Path admStyle = dir.resolve("adm.npz");
+        FidStatistics.read(ref).write(admStyle);
+        Cli mixed = Cli.run("eval", "gen", "--samples", samples, "--ref", admStyle, "--classifier", judge);
+        assertThat(mixed.exit()).isNotZero();
+        assertThat(mixed.err()).contains("holds Inception statistics");
+        Cli missing = Cli.run("eval", "gen", "--samples", dir.resolve("none.npz"), "--ref", ref, "--classifier", judge);
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.err()).contains("none.npz");
+    }
+
+    private static String line(String out, String key) {
+        return out.lines().filter(l -> l.startsWith(key + " ")).findFirst().orElseThrow();
     }
 
     /** The two-stage recipe chained from the command line: teacher, stage 1 on its codes, stage 2 with its decoder. */

@@ -20,10 +20,18 @@ public final class ClassifierSpace implements FeatureSpace {
 
     /** Opens the classifier folder written by {@code titok classifier}. */
     public static ClassifierSpace open(Path folder) {
-        Classifier classifier = Classifier.load(folder);
+        return of(Classifier.load(folder), folder.toAbsolutePath().normalize().toString());
+    }
+
+    /**
+     * A feature space over {@code classifier}, which it closes.
+     *
+     * @param source names the classifier in the description (its folder)
+     */
+    public static ClassifierSpace of(Classifier classifier, String source) {
         return new ClassifierSpace(classifier, "classifier space: the " + Classifier.FEATURES + " penultimate features of "
-                + folder.toAbsolutePath().normalize() + " (" + classifier.imageSize() + " px, "
-                + classifier.numClasses() + " classes), NOT Inception; comparable only with numbers of this classifier");
+                + source + " (" + classifier.imageSize() + " px, " + classifier.numClasses()
+                + " classes), NOT Inception; comparable only with numbers of this classifier");
     }
 
     @Override

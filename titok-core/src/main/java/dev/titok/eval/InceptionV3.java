@@ -215,7 +215,10 @@ public final class InceptionV3 extends Model implements FeatureSpace {
         private final Shape padding;
 
         Conv(int in, int out, int kernelH, int kernelW, int stride, int padH, int padW) {
-            this.weight = parameter("weight", Init.LINEAR, out, in, kernelH, kernelW);
+            // He initialisation keeps random activations at a realistic scale through 94 ReLU layers; a small fixed
+            // std would shrink them into float32 denormals, which are slow, and benchmarks would measure that
+            this.weight = parameter("weight", new Init.ScaledNormal(Math.sqrt(2.0 / (in * kernelH * kernelW))),
+                    out, in, kernelH, kernelW);
             this.stride = new Shape(stride, stride);
             this.padding = new Shape(padH, padW);
         }

@@ -209,6 +209,32 @@ public final class TiTok extends Model {
         });
     }
 
+    /**
+     * Frozen encoder features of a batch of images, each (3, H, W) row-major in [0, 1]: one vector per image, the input
+     * of a linear probe. Its length is the encoder width ({@link EncoderFeatures#ENCODER}) or the token size
+     * ({@link EncoderFeatures#Z}) when pooled by {@link EncoderFeatures.Pooling#MEAN}, K times that when concatenated
+     * (token after token). The ln_post output is taken from the encoder's trace rather than recomputed, so it is exactly
+     * the tensor the quantizer path starts from. Deterministic for vae models too (the posterior mean).
+     */
+    public float[][] encoderFeatures(float[][] images, EncoderFeatures which, EncoderFeatures.Pooling pooling) {
+        return inChunks(checkImages(images), float[][]::new, chunk -> {
+            NDArray[] lnPost = new NDArray[1];
+            NDArray z = encoder.forward(pixels(chunk), latentTokens.value(), (name, value) -> {
+                if (name.equals("encoder.ln_post")) {
+                    lnPost[0] = value;
+                }
+            });
+            NDArray tokens = switch (which) {                                               // (B, K, D)
+                case ENCODER -> lnPost[0];
+                case Z -> (quantize != null ? z : new GaussianPosterior(z).mean()).squeeze(2).transpose(0, 2, 1);
+            };
+            NDArray pooled = pooling == EncoderFeatures.Pooling.MEAN
+                    ? tokens.mean(new int[] {1})
+                    : tokens.reshape(chunk.length, -1);
+            return rows(pooled, chunk.length);
+        });
+    }
+
     /** Images (3, H, W) in nominal [0, 1] (unclamped) decoded from token ids, one row per image. */
     public float[][] detokenize(long[][] tokens) {
         requireMode(QuantizeMode.VQ, "detokenize");

@@ -1,0 +1,23 @@
+package dev.titok.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** {@code titok bench}: the Inception task runs both precisions; the tokenizer tasks ask for a model. */
+class BenchCommandTest {
+
+    @Test
+    void inceptionReportsBothPrecisions() {
+        Cli bench = Cli.run("bench", "inception", "--batch-sizes", "1", "--seconds", "0");
+        assertThat(bench.exit()).as(bench.err()).isZero();
+        assertThat(bench.out()).contains("FID Inception", " float64 ", " float32 ");
+    }
+
+    @Test
+    void tokenizeNeedsAModel() {
+        Cli bench = Cli.run("bench", "tokenize");
+        assertThat(bench.exit()).isNotZero();
+        assertThat(bench.err()).contains("--model");
+    }
+}
