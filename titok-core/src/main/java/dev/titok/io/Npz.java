@@ -53,6 +53,19 @@ public final class Npz {
     }
 
     /**
+     * The names of the arrays, in archive order, without reading any of them.
+     *
+     * @throws TitokException naming the file when it is missing or not a zip file
+     */
+    public static List<String> keys(Path file) {
+        try (ZipFile zip = open(file)) {
+            return Collections.list(zip.entries()).stream().filter(e -> e.getName().endsWith(SUFFIX)).map(Npz::key).toList();
+        } catch (IOException e) {
+            throw new TitokException(file + ": cannot read the .npz file: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Reads one array; the others are not read, so a small array can be taken from an archive that also holds a
      * huge one (e.g. {@code mu} from an ADM reference batch).
      *
