@@ -3,7 +3,7 @@ package dev.titok.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.titok.TitokException;
-import dev.titok.eval.Frechet;
+import dev.titok.eval.stats.Frechet;
 import dev.titok.eval.ReconstructionEvaluation;
 import dev.titok.io.AtomicFiles;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.titok.eval.FidStatistics;
+import dev.titok.eval.stats.FidStatistics;
 import dev.titok.eval.SampleImages;
 import dev.titok.train.MetricsLog;
 import java.io.IOException;

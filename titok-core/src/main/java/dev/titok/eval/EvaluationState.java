@@ -1,5 +1,7 @@
 package dev.titok.eval;
 
+import dev.titok.eval.stats.FeatureStatistics;
+import dev.titok.eval.stats.InceptionScore;
 import dev.titok.TitokException;
 import dev.titok.io.HostTensor;
 import dev.titok.io.Npz;
@@ -58,19 +60,19 @@ final class EvaluationState {
             return state;
         }
         Map<String, HostTensor> a = Npz.read(file);
-        HostTensor recorded = FeatureStatistics.required(file, a, "made");
+        HostTensor recorded = Npz.get(file, a, "made");
         if (!Arrays.equals(recorded.toLongs(), made)) {
             throw new TitokException(file + " belongs to another evaluation (other data, batch size, model or feature "
                     + "space); delete it or choose another --state file");
         }
         state.images = (int) scalarLong(file, a, "images");
         state.batches = (int) scalarLong(file, a, "batches");
-        state.psnrSum = FeatureStatistics.required(file, a, "psnr_sum").toDoubles()[0];
-        state.ssimSum = FeatureStatistics.required(file, a, "ssim_sum").toDoubles()[0];
-        copy(FeatureStatistics.required(file, a, "histogram").toLongs(), state.histogram);
-        copy(FeatureStatistics.required(file, a, "class_images").toLongs(), state.classImages);
-        copy(FeatureStatistics.required(file, a, "class_psnr").toDoubles(), state.classPsnr);
-        copy(FeatureStatistics.required(file, a, "class_ssim").toDoubles(), state.classSsim);
+        state.psnrSum = Npz.get(file, a, "psnr_sum").toDoubles()[0];
+        state.ssimSum = Npz.get(file, a, "ssim_sum").toDoubles()[0];
+        copy(Npz.get(file, a, "histogram").toLongs(), state.histogram);
+        copy(Npz.get(file, a, "class_images").toLongs(), state.classImages);
+        copy(Npz.get(file, a, "class_psnr").toDoubles(), state.classPsnr);
+        copy(Npz.get(file, a, "class_ssim").toDoubles(), state.classSsim);
         state.real = FeatureStatistics.fromArrays(file, a, "real.");
         state.fake = FeatureStatistics.fromArrays(file, a, "fake.");
         state.inceptionScore = InceptionScore.fromArrays(file, a, "is.");
@@ -145,12 +147,12 @@ final class EvaluationState {
     }
 
     private static List<ReconstructionEvaluation.Shown> readShown(Path file, Map<String, HostTensor> a, String prefix) {
-        long[] index = FeatureStatistics.required(file, a, prefix + "index").toLongs();
-        long[] label = FeatureStatistics.required(file, a, prefix + "label").toLongs();
-        double[] psnr = FeatureStatistics.required(file, a, prefix + "psnr").toDoubles();
-        HostTensor originals = FeatureStatistics.required(file, a, prefix + "original");
+        long[] index = Npz.get(file, a, prefix + "index").toLongs();
+        long[] label = Npz.get(file, a, prefix + "label").toLongs();
+        double[] psnr = Npz.get(file, a, prefix + "psnr").toDoubles();
+        HostTensor originals = Npz.get(file, a, prefix + "original");
         float[] o = originals.toFloats();
-        float[] r = FeatureStatistics.required(file, a, prefix + "reconstruction").toFloats();
+        float[] r = Npz.get(file, a, prefix + "reconstruction").toFloats();
         int pixels = (int) originals.shape()[1];
         List<ReconstructionEvaluation.Shown> shown = new ArrayList<>();
         for (int i = 0; i < index.length; i++) {
@@ -162,7 +164,7 @@ final class EvaluationState {
     }
 
     private static long scalarLong(Path file, Map<String, HostTensor> a, String key) {
-        return FeatureStatistics.required(file, a, key).toLongs()[0];
+        return Npz.get(file, a, key).toLongs()[0];
     }
 
     private static void copy(long[] from, long[] to) {

@@ -1,5 +1,7 @@
 package dev.titok.eval;
 
+import dev.titok.eval.stats.FeatureStatistics;
+import dev.titok.eval.stats.InceptionScore;
 import dev.titok.TitokException;
 import dev.titok.io.HostTensor;
 import dev.titok.io.Npz;
@@ -114,15 +116,15 @@ public final class GenerationEvaluation {
             return 0;
         }
         Map<String, HostTensor> a = Npz.read(file);
-        long[] made = FeatureStatistics.required(file, a, "made").toLongs();
+        long[] made = Npz.get(file, a, "made").toLongs();
         if (!Arrays.equals(made, new long[] {count, stats[0].dim(), official[0].classes()})) {
             throw new TitokException(file + " belongs to another evaluation (other images or feature space); "
                     + "delete it or choose another --state file");
         }
-        long done = FeatureStatistics.required(file, a, "images").toLongs()[0];
+        long done = Npz.get(file, a, "images").toLongs()[0];
         stats[0] = FeatureStatistics.fromArrays(file, a, "features.");
         official[0] = InceptionScore.fromArrays(file, a, "is.");
-        float[] saved = FeatureStatistics.required(file, a, "softmax").toFloats();
+        float[] saved = Npz.get(file, a, "softmax").toFloats();
         if (saved.length != done * official[0].classes() || stats[0].count() != done) {
             throw new TitokException(file + ": the evaluation state is inconsistent; delete it to start over");
         }

@@ -1,5 +1,6 @@
 package dev.titok.eval;
 
+import dev.titok.eval.stats.Frechet;
 import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
 import dev.titok.data.Dataset;

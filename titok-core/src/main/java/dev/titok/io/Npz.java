@@ -53,6 +53,20 @@ public final class Npz {
     }
 
     /**
+     * Array {@code key} of arrays read from {@code file} (a saved state, say).
+     *
+     * @throws TitokException naming the file and the arrays it holds when there is no such array
+     */
+    public static HostTensor get(Path file, Map<String, HostTensor> arrays, String key) {
+        HostTensor tensor = arrays.get(key);
+        if (tensor == null) {
+            throw new TitokException(file + ": no array '" + key + "'; it holds " + String.join(", ", arrays.keySet())
+                    + " (not a file written by this program?)");
+        }
+        return tensor;
+    }
+
+    /**
      * The names of the arrays, in archive order, without reading any of them.
      *
      * @throws TitokException naming the file when it is missing or not a zip file

@@ -1,5 +1,8 @@
 package dev.titok.eval;
 
+import dev.titok.eval.stats.Frechet;
+import dev.titok.eval.stats.FeatureStatistics;
+import dev.titok.eval.stats.InceptionScore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import dev.titok.TitokException;
 import dev.titok.io.DType;
@@ -209,11 +209,11 @@ public final class FeatureStatistics {
      * @throws TitokException when an array is missing or mis-shaped
      */
     public static FeatureStatistics fromArrays(Path file, Map<String, HostTensor> arrays, String prefix) {
-        HostTensor total = required(file, arrays, prefix + TOTAL);
+        HostTensor total = Npz.get(file, arrays, prefix + TOTAL);
         Npz.require(file + ":" + prefix + TOTAL, total, DType.F64, -1);
         int dim = (int) total.shape()[0];
-        HostTensor countTensor = required(file, arrays, prefix + COUNT);
-        HostTensor outer = required(file, arrays, prefix + OUTER);
+        HostTensor countTensor = Npz.get(file, arrays, prefix + COUNT);
+        HostTensor outer = Npz.get(file, arrays, prefix + OUTER);
         Npz.require(file + ":" + prefix + COUNT, countTensor, DType.I64);
         Npz.require(file + ":" + prefix + OUTER, outer, DType.F64, dim, dim);
         long count = countTensor.toLongs()[0];
@@ -225,15 +225,5 @@ public final class FeatureStatistics {
         System.arraycopy(total.toDoubles(), 0, statistics.total, 0, dim);
         System.arraycopy(outer.toDoubles(), 0, statistics.outer, 0, dim * dim);
         return statistics;
-    }
-
-    /** An array of a saved state; the message names the keys present when it is missing. */
-    static HostTensor required(Path file, Map<String, HostTensor> arrays, String key) {
-        HostTensor tensor = arrays.get(key);
-        if (tensor == null) {
-            throw new TitokException(file + ": no array '" + key + "'; it holds " + String.join(", ", arrays.keySet())
-                    + " (not statistics saved by this program?)");
-        }
-        return tensor;
     }
 }

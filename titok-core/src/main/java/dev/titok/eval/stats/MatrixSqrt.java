@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -147,7 +147,7 @@ class FeatureStatisticsTest {
 
         assertThatThrownBy(() -> FeatureStatistics.load(stats))
                 .isInstanceOf(TitokException.class)
-                .hasMessage(stats + ": no array 'total'; it holds mu, sigma (not statistics saved by this program?)");
+                .hasMessage(stats + ": no array 'total'; it holds mu, sigma (not a file written by this program?)");
         assertThatThrownBy(() -> FeatureStatistics.load(shapes))
                 .isInstanceOf(TitokException.class)
                 .hasMessage(shapes + ":outer_sum: expected a F64 array of shape [2, 2], found F64 [2, 3]");

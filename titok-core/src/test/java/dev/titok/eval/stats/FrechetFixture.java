@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import dev.titok.io.HostTensor;
 import dev.titok.io.SafeTensors;

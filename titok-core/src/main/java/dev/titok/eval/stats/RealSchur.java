@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import dev.titok.TitokException;
 import java.util.Arrays;

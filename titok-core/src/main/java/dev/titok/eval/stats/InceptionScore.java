@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import dev.titok.TitokException;
 import dev.titok.io.DType;
@@ -176,11 +176,11 @@ public final class InceptionScore {
      * @throws TitokException when an array is missing or mis-shaped
      */
     public static InceptionScore fromArrays(Path file, Map<String, HostTensor> arrays, String prefix) {
-        HostTensor prob = FeatureStatistics.required(file, arrays, prefix + PROB_TOTAL);
+        HostTensor prob = Npz.get(file, arrays, prefix + PROB_TOTAL);
         Npz.require(file + ":" + prefix + PROB_TOTAL, prob, DType.F64, -1);
         int classes = (int) prob.shape()[0];
-        HostTensor kl = FeatureStatistics.required(file, arrays, prefix + KL_TOTAL);
-        HostTensor countTensor = FeatureStatistics.required(file, arrays, prefix + COUNT);
+        HostTensor kl = Npz.get(file, arrays, prefix + KL_TOTAL);
+        HostTensor countTensor = Npz.get(file, arrays, prefix + COUNT);
         Npz.require(file + ":" + prefix + KL_TOTAL, kl, DType.F64, classes);
         Npz.require(file + ":" + prefix + COUNT, countTensor, DType.I64);
         long count = countTensor.toLongs()[0];

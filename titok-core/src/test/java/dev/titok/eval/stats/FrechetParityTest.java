@@ -1,4 +1,4 @@
-package dev.titok.eval;
+package dev.titok.eval.stats;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
