@@ -11,7 +11,7 @@ import picocli.CommandLine;
 @Command(name = "titok", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "titok 0.1.0",
         description = "TiTok 1D image tokenizer on the JVM: images to a few discrete tokens and back.",
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, ReconstructCommand.class, GenerateCommand.class, SampleCommand.class,
-                InspectCommand.class, VqganCommand.class, BenchCommand.class, TrainCommand.class, PretokenizeCommand.class, DemoCommand.class, EvalCommand.class, ClassifierCommand.class,
+                InspectCommand.class, ServeCommand.class, VqganCommand.class, BenchCommand.class, TrainCommand.class, PretokenizeCommand.class, DemoCommand.class, EvalCommand.class, ClassifierCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
