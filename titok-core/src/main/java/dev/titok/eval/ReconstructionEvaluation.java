@@ -245,12 +245,13 @@ public final class ReconstructionEvaluation {
         return back;
     }
 
-    static double usage(long[] histogram) {
+    /** The share of codes that occur at least once in {@code histogram} (counts per code id). */
+    public static double usage(long[] histogram) {
         return (double) Arrays.stream(histogram).filter(c -> c > 0).count() / histogram.length;
     }
 
     /** {@code −Σ p log2(p + 1e-8)}, the evaluator's formula (the epsilon changes the value in the 8th digit at most). */
-    static double entropy(long[] histogram) {
+    public static double entropy(long[] histogram) {
         double total = Arrays.stream(histogram).sum();
         double h = 0;
         for (long c : histogram) {

@@ -95,6 +95,14 @@ public final class ImageCodec {
     }
 
     /**
+     * Whether data held in memory (a record of a dataset file) starts like an image this codec decodes, judged as
+     * {@link #looksLikeImage(Path)} judges a file.
+     */
+    public static boolean looksLikeImage(byte[] data) {
+        return ImageFormat.detect(data).isPresent();
+    }
+
+    /**
      * Reads an image file as 8-bit RGB.
      *
      * @param file a PNG, JPEG, BMP or GIF file, whatever its name
