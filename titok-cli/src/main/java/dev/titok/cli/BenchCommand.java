@@ -79,15 +79,31 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("%s %s, random weights, fp32, %d intra-op threads, %.2f GFLOP per image%n",
                 config.name(), task, Torch.intraOpThreads(), perImage / 1e9);
         System.out.printf("reference fp32 GEMM %dx%d: %.1f GFLOP/s%n", gemmSize, gemmSize, gemm);
-        System.out.printf("%6s %10s %10s %10s %8s%n", "batch", "images/s", "ms/image", "GFLOP/s", "of GEMM");
+        System.out.printf("%6s %10s %10s %10s %8s %10s %10s%n", "batch", "images/s", "ms/image", "GFLOP/s", "of GEMM",
+                "peak RSS", "MB/image");
         try (TiTok titok = TiTok.random(config, 0)) {
+            long loaded = ResidentMemory.current().orElse(-1);
             for (int batch : batchSizes) {
+                boolean peakReset = ResidentMemory.resetPeak();
                 double rate = measure(titok, Batches.checkSize(batch));
                 double gflops = rate * perImage / 1e9;
-                System.out.printf("%6d %10.2f %10.1f %10.1f %7.0f%%%n", batch, rate, 1000 / rate, gflops, 100 * gflops / gemm);
+                System.out.printf("%6d %10.2f %10.1f %10.1f %7.0f%% %10s %10s%n", batch, rate, 1000 / rate, gflops,
+                        100 * gflops / gemm, memory(ResidentMemory.peak(), peakReset), perImage(loaded, batch, peakReset));
             }
         }
+        System.out.println("peak RSS: the whole process during that batch size's run (weights included); MB/image: "
+                + "(that peak - the resident memory once the weights were made) / batch");
         return 0;
+    }
+
+    private static String memory(java.util.OptionalLong bytes, boolean measured) {
+        return measured && bytes.isPresent() ? String.format("%.2f GB", bytes.getAsLong() / 1e9) : "n/a";
+    }
+
+    private static String perImage(long loaded, int batch, boolean measured) {
+        java.util.OptionalLong peak = ResidentMemory.peak();
+        return measured && loaded >= 0 && peak.isPresent()
+                ? String.format("%.0f", Math.max(0, peak.getAsLong() - loaded) / 1e6 / batch) : "n/a";
     }
 
     /** Sampling plus detokenization with random weights: after a warm-up sample, at least {@code seconds} per batch size. */

@@ -15,6 +15,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void tokenizeReportsRateAndMemory() {
+        Cli bench = Cli.run("bench", "tokenize", "--model", Cli.FIXTURES.resolve("titok_vq_stage2"), "--batch-sizes", "1,4",
+                "--seconds", "0", "--gemm-size", "256");
+        assertThat(bench.exit()).as(bench.err()).isZero();
+        assertThat(bench.out()).contains("peak RSS", "MB/image");
+        // one row per batch size, with a peak in GB (Linux) and a per-image figure
+        assertThat(bench.out().lines().filter(l -> l.matches("\\s+[14] .* GB\\s+\\d+"))).hasSize(2);
+    }
+
+    @Test
     void tokenizeNeedsAModel() {
         Cli bench = Cli.run("bench", "tokenize");
         assertThat(bench.exit()).isNotZero();
