@@ -3,13 +3,11 @@ package dev.titok.cli;
 import dev.titok.TitokException;
 import dev.titok.eval.Classifier;
 import dev.titok.generator.GeneratorModel;
-import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.image.ImageGrid;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tokenizer.TiTok;
-import dev.titok.tokenizer.TiTokModels;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code titok eval consistency}: how often generated images show the class they were asked for. */
@@ -29,11 +28,8 @@ import picocli.CommandLine.Option;
                 + "classifier's verdict (\"judged X\" when it disagrees).%n"})
 final class ConsistencyCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Tokenizer folder.")
-    String tokenizer;
-
-    @Option(names = "--generator", required = true, paramLabel = "DIR", description = "Generator folder.")
-    String generator;
+    @Mixin
+    GeneratorPairOptions models;
 
     @Option(names = "--classifier", required = true, paramLabel = "DIR", description = "Classifier folder (titok classifier).")
     Path classifier;
@@ -56,14 +52,15 @@ final class ConsistencyCommand implements Callable<Integer> {
             throw new TitokException("--per-class must be at least 1, got " + perClass);
         }
         Batches.checkSize(batchSize);
-        try (TiTok titok = TiTokModels.open(tokenizer, null);
-             GeneratorModel model = GeneratorModels.open(generator, null);
+        models.checkedGeneratorConfig();
+        try (TiTok titok = models.openTokenizer();
+             GeneratorModel model = models.openGenerator();
              Classifier judge = Classifier.load(classifier)) {
             int classes = model.numClasses();
             if (judge.numClasses() != classes || judge.imageSize() != titok.config().imageSize()) {
                 throw new TitokException("classifier " + classifier + " (" + judge.numClasses() + " classes, "
-                        + judge.imageSize() + " px) does not fit generator " + generator + " (" + classes
-                        + " classes) and tokenizer " + tokenizer + " (" + titok.config().imageSize() + " px)");
+                        + judge.imageSize() + " px) does not fit generator " + models.generator + " (" + classes
+                        + " classes) and tokenizer " + models.tokenizer + " (" + titok.config().imageSize() + " px)");
             }
             SamplingConfig sampling = SamplingConfig.of(model.config());
             RandomSource random = RandomSource.seeded(seed);

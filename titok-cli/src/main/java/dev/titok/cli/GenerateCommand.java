@@ -1,11 +1,8 @@
 package dev.titok.cli;
 
 import dev.titok.TitokException;
-import dev.titok.config.QuantizeMode;
-import dev.titok.config.TiTokConfig;
 import dev.titok.generator.GeneratorConfig;
 import dev.titok.generator.GeneratorModel;
-import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.ImageNetClasses;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
@@ -15,7 +12,6 @@ import dev.titok.image.Postprocess;
 import dev.titok.image.Rounding;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tokenizer.TiTok;
-import dev.titok.tokenizer.TiTokModels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,18 +35,8 @@ import picocli.CommandLine.Option;
                 + "softmax-temperature annealing on.%n"})
 final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR|PRESET", description = "TiTok tokenizer folder or preset.")
-    String tokenizer;
-
-    @Option(names = "--tokenizer-weights", paramLabel = "FILE", description = "Tokenizer weights (with a preset).")
-    Path tokenizerWeights;
-
-    @Option(names = "--generator", required = true, paramLabel = "DIR|PRESET",
-            description = "Generator folder (config.json + weights) or preset: titok_l32, titok_b64, titok_s128.")
-    String generator;
-
-    @Option(names = "--generator-weights", paramLabel = "FILE", description = "Generator weights (with a preset).")
-    Path generatorWeights;
+    @Mixin
+    GeneratorPairOptions models;
 
     @Option(names = "--class", required = true, paramLabel = "ID|NAME",
             description = "Class to generate: an id (207) or an ImageNet name (\"golden retriever\"); repeatable.")
@@ -80,13 +66,11 @@ final class GenerateCommand implements Callable<Integer> {
             throw new TitokException("--count must be at least 1, got " + count);
         }
         Batches.checkSize(batchSize);
-        GeneratorConfig genConfig = GeneratorModels.config(generator);
+        GeneratorConfig genConfig = models.checkedGeneratorConfig();
         imageNet = genConfig.numClasses() == ImageNetClasses.count();
         SamplingConfig sampling = samplingOptions.resolve(genConfig);
         List<Integer> classIds = resolveClasses(genConfig);
-        checkFit(TiTokModels.config(tokenizer), genConfig);
-        try (GeneratorModel model = GeneratorModels.open(generator, generatorWeights);
-             TiTok titok = TiTokModels.open(tokenizer, tokenizerWeights)) {
+        try (GeneratorModel model = models.openGenerator(); TiTok titok = models.openTokenizer()) {
             Files.createDirectories(outDir);
             List<Integer> labels = new ArrayList<>();
             classIds.forEach(c -> labels.addAll(Collections.nCopies(count, c)));
@@ -152,17 +136,5 @@ final class GenerateCommand implements Callable<Integer> {
 
     private String className(int label) {
         return imageNet ? ImageNetClasses.shortName(label) : "class";
-    }
-
-    /** The generator must model exactly the tokenizer's tokens. */
-    static void checkFit(TiTokConfig tok, GeneratorConfig gen) {
-        if (tok.quantizeMode() != QuantizeMode.VQ) {
-            throw new TitokException(tok.name() + " is a continuous (vae) tokenizer: MaskGIT generators need token ids");
-        }
-        if (tok.codebookSize() != gen.codebookSize() || tok.numLatentTokens() != gen.imageSeqLen()) {
-            throw new TitokException("tokenizer " + tok.name() + " (" + tok.numLatentTokens() + " tokens of a "
-                    + tok.codebookSize() + "-code codebook) and generator " + gen.name() + " (" + gen.imageSeqLen()
-                    + " tokens of " + gen.codebookSize() + ") do not fit together");
-        }
     }
 }

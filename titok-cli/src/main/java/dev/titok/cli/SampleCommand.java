@@ -4,14 +4,12 @@ import dev.titok.TitokException;
 import dev.titok.eval.SampleImages;
 import dev.titok.generator.GeneratorConfig;
 import dev.titok.generator.GeneratorModel;
-import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.image.Rounding;
 import dev.titok.io.NpzImageWriter;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tokenizer.TiTok;
-import dev.titok.tokenizer.TiTokModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -28,17 +26,8 @@ import picocli.CommandLine.Option;
                 + "Sampling settings come from the generator config unless overridden.%n"})
 final class SampleCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR|PRESET", description = "TiTok tokenizer folder or preset.")
-    String tokenizer;
-
-    @Option(names = "--tokenizer-weights", paramLabel = "FILE", description = "Tokenizer weights (with a preset).")
-    Path tokenizerWeights;
-
-    @Option(names = "--generator", required = true, paramLabel = "DIR|PRESET", description = "Generator folder or preset.")
-    String generator;
-
-    @Option(names = "--generator-weights", paramLabel = "FILE", description = "Generator weights (with a preset).")
-    Path generatorWeights;
+    @Mixin
+    GeneratorPairOptions models;
 
     @Option(names = "--count-per-class", defaultValue = "50", description = "Samples per class (default: ${DEFAULT-VALUE}).")
     int countPerClass;
@@ -64,13 +53,11 @@ final class SampleCommand implements Callable<Integer> {
         if (Files.isDirectory(out)) {
             throw new TitokException("--out " + out + " is a folder: give the .npz file to write");
         }
-        GeneratorConfig genConfig = GeneratorModels.config(generator);
-        GenerateCommand.checkFit(TiTokModels.config(tokenizer), genConfig);
+        GeneratorConfig genConfig = models.checkedGeneratorConfig();
         SamplingConfig sampling = samplingOptions.resolve(genConfig);
         int classes = genConfig.numClasses();
         long total = (long) classes * countPerClass;
-        try (GeneratorModel model = GeneratorModels.open(generator, generatorWeights);
-             TiTok titok = TiTokModels.open(tokenizer, tokenizerWeights)) {
+        try (GeneratorModel model = models.openGenerator(); TiTok titok = models.openTokenizer()) {
             int side = titok.config().imageSize();
             RandomSource random = RandomSource.seeded(seed);
             try (NpzImageWriter writer = NpzImageWriter.create(out, total, side, side);

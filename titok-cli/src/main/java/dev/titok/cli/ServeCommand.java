@@ -131,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
                 return new ServedModel(name, titok, null, null);
             }
             GeneratorConfig genConfig = GeneratorModels.config(generator);
-            GenerateCommand.checkFit(titok.config(), genConfig);
+            GeneratorPairOptions.checkFit(titok.config(), genConfig);
             GeneratorModel generatorModel = GeneratorModels.open(generator, path(generatorWeightsFile));
             return new ServedModel(name, titok, generatorModel, samplingOptions.resolve(genConfig));
         } catch (RuntimeException e) {
