@@ -1,7 +1,12 @@
 package dev.titok.generator;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
+import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LinearWeights;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
 import dev.titok.nn.Module;
@@ -23,6 +28,9 @@ final class BertLayer extends Module {
     private final Linear intermediate;
     private final DenseNorm output;
     private final int heads;
+    private FusedKernels kernels;
+    /** query, key and value stacked into one [q | k | v] projection for the fused attention. */
+    private LinearWeights qkv;
 
     BertLayer(GeneratorConfig config, double eps) {
         int hidden = config.hiddenSize();
@@ -36,8 +44,30 @@ final class BertLayer extends Module {
         this.heads = config.numAttentionHeads();
     }
 
+    @Override
+    protected void onKernels(FusedKernels kernels) {
+        this.kernels = kernels;
+        if (kernels == null) {
+            qkv = null;
+            return;
+        }
+        try (NDManager scratch = query.weight().getManager().newSubManager()) {
+            NDArray w = NDArrays.concat(new NDList(query.weight(), key.weight(), value.weight()), 0);   // (3H, H)
+            NDArray b = NDArrays.concat(new NDList(query.bias(), key.bias(), value.bias()), 0);       // (3H)
+            w.attach(scratch);
+            b.attach(scratch);
+            qkv = kernels.linearWeights(w, b);
+        }
+    }
+
     /** (B, T, H) → (B, T, H). */
     NDArray forward(NDArray x, GeneratorModel.Dropout dropout) {
+        if (kernels != null && !dropout.active()) {
+            return Ops.scoped(() -> {
+                NDArray a = attentionOutput.norm(kernels.selfAttention(x, qkv, attentionOutput.dense.fusedWeights(), heads), x);
+                return output.norm(kernels.mlp(a, intermediate.fusedWeights(), output.dense.fusedWeights()), a);
+            });
+        }
         return Ops.scoped(() -> {
             NDArray q = ScaledDotProduct.splitHeads(query.forward(x), heads);                // (B, heads, T, d)
             NDArray k = ScaledDotProduct.splitHeads(key.forward(x), heads);
@@ -98,7 +128,7 @@ final class BertLayer extends Module {
 
     /** {@code LN(residual + dropout(dense(x)))}: HF's {@code BertSelfOutput} and {@code BertOutput}. */
     private static final class DenseNorm extends Module {
-        private final Linear dense;
+        final Linear dense;
         private final LayerNorm layerNorm;
 
         DenseNorm(int in, int out, double eps) {
@@ -107,7 +137,12 @@ final class BertLayer extends Module {
         }
 
         NDArray forward(NDArray x, NDArray residual, GeneratorModel.Dropout dropout) {
-            return layerNorm.forward(dropout.hidden(dense.forward(x)).add(residual));
+            return norm(dropout.hidden(dense.forward(x)), residual);
+        }
+
+        /** {@code LN(residual + y)} for an already projected {@code y}. */
+        NDArray norm(NDArray y, NDArray residual) {
+            return layerNorm.forward(y.add(residual));
         }
     }
 }

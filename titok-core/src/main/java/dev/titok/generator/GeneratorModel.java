@@ -90,6 +90,25 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
     }
 
     /**
+     * Both guided passes in one forward of 2B rows: [ids | class] then [ids | null class]. Sharing the pass gives
+     * each matrix product twice the rows, and the two label-dropout draws are still taken (with probabilities 0 and
+     * 1 they decide nothing, since the uniforms lie in [0, 1)), so the random stream stays the official one.
+     */
+    @Override
+    public final NDArray[] forwardGuided(NDArray ids, NDArray condition, RandomSource random) {
+        long b = checkInputs(ids, condition);
+        random.uniform(condition.getManager(), new Shape(b));                             // forward(.., 0.0): keeps all
+        random.uniform(condition.getManager(), new Shape(b));                             // forward(.., 1.0): drops all
+        NDArray classIds = condition.toType(DataType.INT64, false).add(config.classTokenId(0));
+        NDArray nullIds = classIds.zerosLike().add((long) config.nullClassTokenId());
+        NDArray cls = NDArrays.concat(new NDList(classIds, nullIds), 0).reshape(2 * b, 1);   // (2B, 1)
+        NDArray tokens = ids.toType(DataType.INT64, false);
+        NDArray input = NDArrays.concat(new NDList(cls, NDArrays.concat(new NDList(tokens, tokens), 0)), 1); // (2B, 1 + L)
+        NDList halves = logits(input, Dropout.NONE).split(2, 0);                          // 2 × (B, L, N)
+        return new NDArray[] {halves.get(0), halves.get(1)};
+    }
+
+    /**
      * The forward pass in inference or training mode. In training mode {@link ImageBert} applies the config's hidden
      * {@code dropout} and attention-probability {@code attnDrop} as HF's BERT does in {@code train()} mode; each mask is
      * drawn from {@code random} as uniforms of the tensor's shape (kept where {@code u ≥ p}, scaled by 1/(1 − p)),
@@ -142,6 +161,11 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
         /** Dropout of hidden states (BERT's {@code hidden_dropout_prob}). */
         NDArray hidden(NDArray x) {
             return apply(x, hidden);
+        }
+
+        /** Whether this pass drops anything (training mode), which the fused inference kernels cannot. */
+        boolean active() {
+            return random != null && (hidden > 0 || attention > 0);
         }
 
         /** Whether attention probabilities are dropped, so attention must expose them. */

@@ -29,4 +29,15 @@ public interface MaskedTokenModel {
      * @return (B, L, N) float32 logits
      */
     NDArray forward(NDArray ids, NDArray condition, double condDropProb, RandomSource random);
+
+    /**
+     * The conditional and the unconditional (null-class) logits of one guided sampling step: what the official code
+     * gets from {@code forward(ids, c, 0.0)} then {@code forward(ids, c, 1.0)}, drawing both calls' (B) uniforms in
+     * that order. Implementations may run both in one pass of 2B rows.
+     *
+     * @return {(B, L, N) conditional, (B, L, N) unconditional}
+     */
+    default NDArray[] forwardGuided(NDArray ids, NDArray condition, RandomSource random) {
+        return new NDArray[] {forward(ids, condition, 0.0, random), forward(ids, condition, 1.0, random)};
+    }
 }

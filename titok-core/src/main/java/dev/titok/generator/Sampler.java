@@ -127,8 +127,9 @@ public final class Sampler {
         double cfg = config.guidance(step);
         NDArray logits;
         if (cfg != 0) {
-            NDArray cond = model.forward(ids, condition, 0.0, random);                  // (B, L, N)
-            NDArray uncond = model.forward(ids, condition, 1.0, random);                // (B, L, N), null class
+            NDArray[] both = model.forwardGuided(ids, condition, random);
+            NDArray cond = both[0];                                                     // (B, L, N)
+            NDArray uncond = both[1];                                                   // (B, L, N), null class
             NDArray delta = cond.sub(uncond).mul((float) cfg);
             logits = config.guidanceDecay() == GuidanceDecay.POWER_COSINE ? uncond.add(delta) : cond.add(delta);
         } else {

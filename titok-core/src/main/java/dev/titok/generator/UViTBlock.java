@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
+import dev.titok.kernels.FusedKernels;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
 import dev.titok.nn.Module;
@@ -58,6 +59,7 @@ final class UViTBlock extends Module {
         private final Linear qkv;
         private final Linear proj;
         private final int heads;
+        private FusedKernels kernels;
 
         Attention(int hidden, int heads) {
             this.qkv = child("qkv", new Linear(hidden, 3L * hidden, false));
@@ -65,8 +67,16 @@ final class UViTBlock extends Module {
             this.heads = heads;
         }
 
+        @Override
+        protected void onKernels(FusedKernels kernels) {
+            this.kernels = kernels;
+        }
+
         /** (B, T, H) → (B, T, H). */
         NDArray forward(NDArray x) {
+            if (kernels != null) {
+                return kernels.selfAttention(x, qkv.fusedWeights(), proj.fusedWeights(), heads);
+            }
             long b = x.getShape().get(0);
             long t = x.getShape().get(1);
             NDList split = qkv.forward(x).reshape(b, t, 3, heads, -1).transpose(2, 0, 3, 1, 4).split(3, 0); // 3 × (1, B, heads, T, d)
@@ -79,13 +89,22 @@ final class UViTBlock extends Module {
     private static final class Mlp extends Module {
         private final Linear fc1;
         private final Linear fc2;
+        private FusedKernels kernels;
 
         Mlp(int hidden, long inner) {
             this.fc1 = child("fc1", new Linear(hidden, inner));
             this.fc2 = child("fc2", new Linear(inner, hidden));
         }
 
+        @Override
+        protected void onKernels(FusedKernels kernels) {
+            this.kernels = kernels;
+        }
+
         NDArray forward(NDArray x) {
+            if (kernels != null) {
+                return kernels.mlp(x, fc1.fusedWeights(), fc2.fusedWeights());
+            }
             return fc2.forward(Activation.gelu(fc1.forward(x)));
         }
     }

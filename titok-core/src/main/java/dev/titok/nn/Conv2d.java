@@ -2,6 +2,8 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.ConvWeights;
 import dev.titok.tensor.Ops;
 
 /**
@@ -18,6 +20,8 @@ public final class Conv2d extends Module {
     private final int kernel;
     private final int stride;
     private final Padding padding;
+    private FusedKernels kernels;
+    private ConvWeights fusedWeights;
 
     public Conv2d(long in, long out, int kernel, int stride, Padding padding, boolean bias) {
         this.weight = parameter("weight", Init.LINEAR, out, in, kernel, kernel);
@@ -27,14 +31,46 @@ public final class Conv2d extends Module {
         this.padding = padding;
     }
 
+    @Override
+    protected void onKernels(FusedKernels kernels) {
+        this.kernels = kernels;
+        // bf16 convolutions are wrong for some channel counts in libtorch 2.7.1: those layers stay on the reference
+        boolean fused = kernels != null && kernels.convSupported(weight.value());
+        this.fusedWeights = !fused ? null
+                : kernels.convWeights(weight.value(), bias == null ? null : bias.value(), stride, symmetricPad());
+    }
+
+    /**
+     * The zero padding on each side that the convolution itself can apply: the symmetric one, and TensorFlow "SAME"
+     * at stride 1 with an odd kernel, which is symmetric too. Other "SAME" cases are padded before the call.
+     */
+    private int symmetricPad() {
+        boolean symmetricSame = padding == Padding.TF_SAME && stride == 1 && kernel % 2 == 1;
+        return padding == Padding.SYMMETRIC || symmetricSame ? (kernel - 1) / 2 : 0;
+    }
+
+    private boolean padsBeforeCall() {
+        return padding == Padding.TF_SAME && !(stride == 1 && kernel % 2 == 1);
+    }
+
+    /**
+     * The weights converted for the fused kernels when they run this layer and it needs no padding before the call
+     * (so that a norm and activation can be fused in front of it); null otherwise.
+     */
+    public ConvWeights fusedWeights() {
+        return padsBeforeCall() ? null : fusedWeights;
+    }
+
     /** (B, in, H, W) → (B, out, H', W'). */
     public NDArray forward(NDArray x) {
-        long pad = padding == Padding.SYMMETRIC ? (kernel - 1) / 2 : 0;
         NDArray input = Ops.contiguous(x);
-        if (padding == Padding.TF_SAME) {
+        if (padsBeforeCall()) {
             input = padSame(input);
         }
-        return Ops.conv2d(input, weight.value(), bias == null ? null : bias.value(), stride, (int) pad);
+        if (fusedWeights != null) {
+            return kernels.conv2d(input, fusedWeights);
+        }
+        return Ops.conv2d(input, weight.value(), bias == null ? null : bias.value(), stride, symmetricPad());
     }
 
     private NDArray padSame(NDArray x) {

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.kernels.ConvWeights;
+import dev.titok.kernels.FusedKernels;
 import dev.titok.tensor.Ops;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,9 +20,10 @@ public final class GroupNorm extends Module {
     private final Parameter weight;
     private final Parameter bias;
     private final int groups;
-    private final float eps;
+    private final double eps;
     /** Unit gamma / zero beta for layer_norm, per normalised size; they live with the parameters. */
     private final Map<Long, NDArray[]> identityAffine = new ConcurrentHashMap<>();
+    private FusedKernels kernels;
 
     public GroupNorm(int groups, long channels, double eps) {
         if (channels % groups != 0) {
@@ -29,7 +32,7 @@ public final class GroupNorm extends Module {
         this.weight = parameter("weight", Init.ONES, channels);
         this.bias = parameter("bias", Init.ZEROS, channels);
         this.groups = groups;
-        this.eps = (float) eps;
+        this.eps = eps;
     }
 
     /** (B, C, H, W) → (B, C, H, W). */
@@ -41,9 +44,29 @@ public final class GroupNorm extends Module {
             long perGroup = shape.size() / (b * groups);
             NDArray[] unit = identityAffine.computeIfAbsent(perGroup, this::unitAffine);
             NDArray normalized = ai.djl.nn.norm.LayerNorm.layerNorm(x.reshape(b, groups, perGroup), new Shape(perGroup),
-                    unit[0], unit[1], eps).singletonOrThrow().reshape(shape);
+                    unit[0], unit[1], (float) eps).singletonOrThrow().reshape(shape);
             return normalized.mul(weight.value().reshape(1, c, 1, 1)).add(bias.value().reshape(1, c, 1, 1));
         });
+    }
+
+    @Override
+    protected void onKernels(FusedKernels kernels) {
+        this.kernels = kernels;
+    }
+
+    /**
+     * {@code conv(silu(norm(x)))}, the pre-activation step of a ResNet block: with fused kernels one call (libtorch's
+     * native group_norm, SiLU, and the convolution in the kernels' type), else the composed operations.
+     */
+    public NDArray siluConv(NDArray x, Conv2d conv) {
+        if (kernels == null) {
+            return conv.forward(Ops.silu(forward(x)));
+        }
+        ConvWeights fused = conv.fusedWeights();
+        if (fused == null) {
+            return conv.forward(kernels.groupNormSilu(x, weight.value(), bias.value(), groups, eps));
+        }
+        return kernels.groupNormSiluConv(x, weight.value(), bias.value(), groups, eps, fused);
     }
 
     private NDArray[] unitAffine(long size) {

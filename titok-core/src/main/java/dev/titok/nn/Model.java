@@ -2,6 +2,8 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDManager;
 import dev.titok.io.HostTensor;
+import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.Kernels;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,6 +14,8 @@ import java.util.Set;
 public abstract class Model extends Module implements AutoCloseable {
 
     private NDManager manager;
+    private NDManager kernelsManager;
+    private Kernels kernels = Kernels.REFERENCE;
 
     /** The manager that owns the parameters; arrays created from it live until {@link #close}. */
     public final NDManager manager() {
@@ -38,8 +42,42 @@ public abstract class Model extends Module implements AutoCloseable {
         initialize(manager, seed);
     }
 
+    /**
+     * Runs inference on {@code kernels} from now on ({@link Kernels#REFERENCE} by default). The fused kernels take
+     * the current weights once (fp32 shares them; bf16 keeps a bfloat16 copy, half their size), so call it after
+     * loading and before inference, never on a model being trained.
+     */
+    public void useKernels(Kernels kernels) {
+        NDManager converted = kernels == Kernels.REFERENCE ? null : manager().newSubManager();
+        try {
+            bindKernels(FusedKernels.create(kernels, converted));
+        } catch (RuntimeException e) {
+            if (converted != null) {
+                converted.close();
+            }
+            bindKernels(null);
+            throw e;
+        }
+        closeKernels();
+        kernelsManager = converted;
+        this.kernels = kernels;
+    }
+
+    /** The kernels inference runs on. */
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    private void closeKernels() {
+        if (kernelsManager != null) {
+            kernelsManager.close();
+            kernelsManager = null;
+        }
+    }
+
     @Override
     public void close() {
+        closeKernels();
         if (manager != null) {
             manager.close();
             manager = null;

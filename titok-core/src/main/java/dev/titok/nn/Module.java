@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.kernels.FusedKernels;
 import dev.titok.tensor.Tensors;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -49,6 +50,21 @@ public abstract class Module {
         }
         return module;
     }
+
+    /**
+     * Points every module of the tree at {@code kernels} (null: the reference path). Each module converts what it needs
+     * from its current parameter values, so later changes to the parameters are not seen until the next call.
+     */
+    final void bindKernels(FusedKernels kernels) {
+        onKernels(kernels);
+        children.values().forEach(c -> c.bindKernels(kernels));
+    }
+
+    /**
+     * Called by {@link Model#useKernels} before the module's children: a module with a fused inference path converts its
+     * weights here, or drops them when {@code kernels} is null. Modules without one ignore it.
+     */
+    protected void onKernels(FusedKernels kernels) {}
 
     /**
      * Every parameter and buffer of the tree by its full dotted name, in state-dict order (own entries first, then

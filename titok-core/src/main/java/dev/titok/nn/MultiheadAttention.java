@@ -2,6 +2,8 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LinearWeights;
 
 /**
  * Bidirectional multi-head self-attention with PyTorch's packed input projection ({@code nn.MultiheadAttention}):
@@ -15,6 +17,8 @@ public final class MultiheadAttention extends Module {
     private final Linear outProj;
     private final int heads;
     private final long width;
+    private FusedKernels kernels;
+    private LinearWeights inProj;
 
     public MultiheadAttention(long width, int heads) {
         if (width % heads != 0) {
@@ -27,8 +31,17 @@ public final class MultiheadAttention extends Module {
         this.width = width;
     }
 
+    @Override
+    protected void onKernels(FusedKernels kernels) {
+        this.kernels = kernels;
+        this.inProj = kernels == null ? null : kernels.linearWeights(inProjWeight.value(), inProjBias.value());
+    }
+
     /** (B, L, E) → (B, L, E). */
     public NDArray forward(NDArray x) {
+        if (kernels != null) {
+            return kernels.selfAttention(x, inProj, outProj.fusedWeights(), heads);
+        }
         long b = x.getShape().get(0);
         long l = x.getShape().get(1);
         long headDim = width / heads;

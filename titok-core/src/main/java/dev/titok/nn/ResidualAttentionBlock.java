@@ -2,6 +2,7 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.titok.kernels.FusedKernels;
 import dev.titok.tensor.Ops;
 
 /**
@@ -15,6 +16,7 @@ public final class ResidualAttentionBlock extends Module {
     private final LayerNorm ln2;
     private final Linear cFc;
     private final Linear cProj;
+    private FusedKernels kernels;
 
     public ResidualAttentionBlock(long width, int heads, double mlpRatio, double eps) {
         long hidden = (long) (width * mlpRatio);
@@ -26,12 +28,24 @@ public final class ResidualAttentionBlock extends Module {
         this.cProj = mlp.cProj;
     }
 
+    @Override
+    protected void onKernels(FusedKernels kernels) {
+        this.kernels = kernels;
+    }
+
     /** (B, L, E) → (B, L, E). */
     public NDArray forward(NDArray x) {
         return Ops.scoped(() -> {
             NDArray h = x.add(attn.forward(ln1.forward(x)));
-            return h.add(cProj.forward(Activation.gelu(cFc.forward(ln2.forward(h)))));
+            return h.add(mlp(ln2.forward(h)));
         });
+    }
+
+    private NDArray mlp(NDArray x) {
+        if (kernels != null) {
+            return kernels.mlp(x, cFc.fusedWeights(), cProj.fusedWeights());
+        }
+        return cProj.forward(Activation.gelu(cFc.forward(x)));
     }
 
     /** Holds the two MLP layers under the official names {@code mlp.c_fc} and {@code mlp.c_proj}. */

@@ -8,6 +8,7 @@ import dev.titok.TitokException;
 import dev.titok.config.QuantizeMode;
 import dev.titok.config.TiTokConfig;
 import dev.titok.io.HostTensor;
+import dev.titok.kernels.Kernels;
 import dev.titok.nn.Init;
 import dev.titok.nn.Model;
 import dev.titok.nn.Parameter;
@@ -95,7 +96,17 @@ public final class TiTok extends Model {
                     + config.imageSize() + "-pixel images");
         }
         this.proxyDecoder = vqgan;
+        vqgan.useKernels(kernels());
         return this;
+    }
+
+    /** Also switches an attached proxy decoder. */
+    @Override
+    public void useKernels(Kernels kernels) {
+        super.useKernels(kernels);
+        if (proxyDecoder != null) {
+            proxyDecoder.useKernels(kernels);
+        }
     }
 
     public TiTokConfig config() {

@@ -47,7 +47,7 @@ public final class PixelDecoder extends Module {
     }
 
     private NDArray head(NDArray h) {
-        return Ops.scoped(() -> convOut.forward(Ops.silu(normOut.forward(h))));
+        return Ops.scoped(() -> normOut.siluConv(h, convOut));
     }
 
     /** One resolution level: residual blocks, then (except level 0) nearest ×2 and a 3×3 conv. */

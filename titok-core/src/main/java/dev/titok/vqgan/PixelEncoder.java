@@ -41,7 +41,7 @@ public final class PixelEncoder extends Module {
         for (Level level : down) {
             h = level.forward(h);
         }
-        return convOut.forward(Ops.silu(normOut.forward(mid.forward(h))));
+        return normOut.siluConv(mid.forward(h), convOut);
     }
 
     /** One resolution level: residual blocks, then (except the last) 2×2 average pooling. */

@@ -33,8 +33,8 @@ final class ResnetBlock extends Module {
     /** (B, in, H, W) → (B, out, H, W). */
     NDArray forward(NDArray x) {
         return Ops.scoped(() -> {
-            NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
-            h = conv2.forward(Ops.silu(norm2.forward(h)));
+            NDArray h = norm1.siluConv(x, conv1);
+            h = norm2.siluConv(h, conv2);
             return ninShortcut == null ? h.add(x) : h.add(ninShortcut.forward(h));
         });
     }

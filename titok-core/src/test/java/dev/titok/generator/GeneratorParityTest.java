@@ -13,6 +13,8 @@ import dev.titok.io.HostTensor;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tensor.Replay;
 import dev.titok.testing.Fixtures;
+import dev.titok.kernels.Kernels;
+import dev.titok.testing.KernelTolerance;
 import dev.titok.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,8 +44,10 @@ class GeneratorParityTest {
 
     @TestFactory
     Stream<DynamicContainer> everyGeneratorCase() {
-        return GeneratorFixture.cases(io -> io.contains("out.logits_cond")).stream()
-                .map(dir -> DynamicContainer.dynamicContainer(dir.getFileName().toString(), checks(GeneratorFixture.open(dir))));
+        return GeneratorFixture.cases(io -> io.contains("out.logits_cond")).stream().flatMap(dir ->
+                Stream.concat(Stream.of(Kernels.REFERENCE), KernelTolerance.FAST.stream().filter(KernelTolerance::available))
+                        .map(kernels -> DynamicContainer.dynamicContainer(dir.getFileName() + " (" + kernels.label() + ")",
+                                checks(GeneratorFixture.open(dir), kernels))));
     }
 
     /**
@@ -56,9 +60,9 @@ class GeneratorParityTest {
                 .flatMap(dir -> unguidedSteps(GeneratorFixture.open(dir)));
     }
 
-    private static Stream<DynamicTest> checks(GeneratorFixture fixture) {
+    private static Stream<DynamicTest> checks(GeneratorFixture fixture, Kernels kernels) {
         Replay replay = fixture.replay("rand.");
-        Map<String, Result> results = run(fixture, replay);
+        Map<String, Result> results = run(fixture, replay, kernels);
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : fixture.io().keySet()) {
             if (!name.startsWith("out.")) {
@@ -69,7 +73,7 @@ class GeneratorParityTest {
                 Result actual = results.get(name);
                 assertThat(actual).as(name + " (" + fixture.description(name) + ") is recorded by the official code"
                         + " but the Java model did not produce it").isNotNull();
-                actual.assertMatches(name, expected);
+                actual.assertMatches(name, expected, kernels);
             }));
         }
         tests.add(DynamicTest.dynamicTest("every recorded draw is consumed", () -> assertThat(replay.remaining()).isZero()));
@@ -77,11 +81,12 @@ class GeneratorParityTest {
     }
 
     /** Makes each output's call in recorded order, so that the calls consume the recorded draws in order. */
-    private static Map<String, Result> run(GeneratorFixture f, Replay replay) {
+    private static Map<String, Result> run(GeneratorFixture f, Replay replay, Kernels kernels) {
         Map<String, Result> out = new LinkedHashMap<>();
         Map<String, TrainingMask> masks = new HashMap<>();
         try (GeneratorModel model = f.loadModel(); NDScope scope = new NDScope()) {
             JniUtils.setGradMode(false);
+            model.useKernels(kernels);
             NDManager m = model.manager();
             for (String name : f.io().keySet()) {
                 Matcher forward = FORWARD.matcher(f.description(name));
@@ -153,11 +158,16 @@ class GeneratorParityTest {
         }
 
         void assertMatches(String name, HostTensor expected) {
+            assertMatches(name, expected, Kernels.REFERENCE);
+        }
+
+        /** Masks and ids are not computed by the kernels, so they stay exact whichever kernels ran. */
+        void assertMatches(String name, HostTensor expected, Kernels kernels) {
             assertThat(shape).as(name + " shape").isEqualTo(expected.shape());
             if (longs != null) {
                 Tolerance.assertEqual(name, longs, expected.toLongs());
             } else {
-                Tolerance.FLOAT32.assertClose(name, floats, expected.toFloats());
+                KernelTolerance.of(kernels, Tolerance.FLOAT32).assertClose(name, floats, expected.toFloats());
             }
         }
     }

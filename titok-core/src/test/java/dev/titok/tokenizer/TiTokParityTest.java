@@ -11,6 +11,8 @@ import dev.titok.config.TiTokConfig;
 import dev.titok.io.HostTensor;
 import dev.titok.io.SafeTensors;
 import dev.titok.io.TorchPickle;
+import dev.titok.kernels.Kernels;
+import dev.titok.testing.KernelTolerance;
 import dev.titok.testing.Fixtures;
 import dev.titok.testing.Tolerance;
 import dev.titok.tensor.Replay;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -38,11 +41,18 @@ class TiTokParityTest {
     Stream<DynamicNode> everyTiTokCase() {
         return Fixtures.cases(Fixtures::isTiTok).stream().flatMap(dir -> {
             List<DynamicNode> nodes = new ArrayList<>();
+            Map<String, HostTensor> weights = weights(dir.resolve("model.safetensors"));
             nodes.add(DynamicContainer.dynamicContainer(dir.getFileName() + " (safetensors)",
-                    checks(dir, weights(dir.resolve("model.safetensors")))));
+                    checks(dir, weights, Kernels.REFERENCE)));
             if (Files.exists(dir.resolve("model.bin"))) {
                 nodes.add(DynamicContainer.dynamicContainer(dir.getFileName() + " (PyTorch .bin)",
-                        checks(dir, TorchPickle.read(dir.resolve("model.bin")))));
+                        checks(dir, TorchPickle.read(dir.resolve("model.bin")), Kernels.REFERENCE)));
+            }
+            for (Kernels fast : KernelTolerance.FAST) {
+                if (KernelTolerance.available(fast)) {
+                    nodes.add(DynamicContainer.dynamicContainer(dir.getFileName() + " (" + fast.label() + " kernels)",
+                            checks(dir, weights, fast)));
+                }
             }
             return nodes.stream();
         });
@@ -61,11 +71,16 @@ class TiTokParityTest {
     }
 
     /** Runs the model on the fixture inputs and returns one test per recorded output. */
-    private static Stream<DynamicTest> checks(Path dir, Map<String, HostTensor> weights) {
+    private static Stream<DynamicTest> checks(Path dir, Map<String, HostTensor> weights, Kernels kernels) {
         Map<String, HostTensor> io = weights(dir.resolve("io.safetensors"));
         TiTokConfig config = TiTokConfig.read(dir.resolve("config.json"));
-        Map<String, Result> results = run(config, weights, io, dir);
-        Tolerance pixels = config.finetuneDecoder() ? Tolerance.CONV_STACK : Tolerance.FLOAT32;
+        Map<String, Result> results = run(config, weights, io, dir, kernels);
+        Tolerance floats = KernelTolerance.of(kernels, Tolerance.FLOAT32);
+        Tolerance pixels = KernelTolerance.of(kernels, config.finetuneDecoder() ? Tolerance.CONV_STACK : Tolerance.FLOAT32);
+        Tolerance losses = KernelTolerance.of(kernels, Tolerance.LOSS);
+        Result ownTokens = results.get("out.tokens");
+        boolean sameTokens = !io.containsKey("out.tokens") || ownTokens != null
+                && java.util.Arrays.equals(ownTokens.longs, io.get("out.tokens").toLongs());
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : io.keySet()) {
             if (name.startsWith("in.") || name.startsWith("rand.")) {
@@ -73,21 +88,31 @@ class TiTokParityTest {
             }
             HostTensor expected = io.get(name);
             tests.add(DynamicTest.dynamicTest(name, () -> {
+                Assumptions.assumeTrue(sameTokens || !followsOwnTokens(name), () -> name + " comes from this run's own "
+                        + kernels.label() + " token ids, which differ from the official ones in a few places (allowed "
+                        + "in bf16, checked by out.tokens); the decoder is compared on the official ids by out.decode_tokens");
                 Result actual = results.get(name);
                 assertThat(actual).as(name + " is recorded by the official code but the Java model did not produce it").isNotNull();
                 assertThat(actual.shape).as(name + " shape").isEqualTo(expected.shape());
                 if (actual.longs != null) {
-                    Tolerance.assertEqual(name, actual.longs, expected.toLongs());
+                    KernelTolerance.assertTokens(kernels, name, actual.longs, expected.toLongs());
                 } else if (expected.shape().length == 0) {
-                    Tolerance.LOSS.assertClose(name, actual.floats, expected.toFloats());
+                    losses.assertClose(name, actual.floats, expected.toFloats());
                 } else {
                     boolean afterPixelDecoder = config.finetuneDecoder()
                             && (name.startsWith("out.reconstruction") || name.startsWith("out.decode_tokens"));
-                    (afterPixelDecoder ? pixels : Tolerance.FLOAT32).assertClose(name, actual.floats, expected.toFloats());
+                    (afterPixelDecoder ? pixels : floats).assertClose(name, actual.floats, expected.toFloats());
                 }
             }));
         }
         return tests.stream();
+    }
+
+    /** Outputs computed from the model's own token ids rather than from the encoder's floats or given ids. */
+    private static boolean followsOwnTokens(String name) {
+        return name.equals("out.z_quantized") || name.equals("out.decoded") || name.equals("out.reconstruction")
+                || name.endsWith("_loss") || name.equals("dbg.codebook_entries") || name.startsWith("dbg.decoder")
+                || name.startsWith("dbg.pixel");
     }
 
     /** One output of the Java model, copied to the heap. */
@@ -101,10 +126,11 @@ class TiTokParityTest {
     }
 
     private static Map<String, Result> run(TiTokConfig config, Map<String, HostTensor> weights, Map<String, HostTensor> io,
-                                           Path dir) {
+                                           Path dir, Kernels kernels) {
         Map<String, Result> out = new LinkedHashMap<>();
         try (TiTok model = TiTok.load(config, weights, dir.toString()); NDScope scope = new NDScope()) {
             JniUtils.setGradMode(false);
+            model.useKernels(kernels);
             NDManager m = model.manager();
             NDArray pixels = array(m, io.get("in.pixels"));
             TiTok.Encoded enc = model.encode(pixels, replay(io), (name, value) -> out.put("dbg." + name, Result.of(value)));
