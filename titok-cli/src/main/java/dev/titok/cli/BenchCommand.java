@@ -10,6 +10,8 @@ import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
+import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.Kernels;
 import dev.titok.tensor.GemmProbe;
 import dev.titok.tensor.RandomSource;
 import dev.titok.tensor.Tensors;
@@ -17,8 +19,11 @@ import dev.titok.tensor.Torch;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokFlops;
 import dev.titok.tokenizer.TiTokModels;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -58,6 +63,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gemm-size", defaultValue = "2048", description = "Side of the reference GEMM (default: ${DEFAULT-VALUE}).")
     int gemmSize;
 
+    @Option(names = "--kernels", split = ",", defaultValue = "fp32", paramLabel = "reference|fp32|bf16",
+            description = "Kernel sets to measure one after the other on the same random weights, e.g. "
+                    + "reference,fp32,bf16 (default: ${DEFAULT-VALUE}).")
+    List<String> kernels;
+
     @Override
     public Integer call() {
         if (task == Task.inception) {
@@ -75,25 +85,56 @@ final class BenchCommand implements Callable<Integer> {
         }
         TiTokFlops flops = TiTokFlops.of(config);
         long perImage = task == Task.tokenize ? flops.tokenize() : flops.detokenize();
+        List<Kernels> sets = kernelSets();
         double gemm = GemmProbe.gflops(gemmSize, 2.0);
-        System.out.printf("%s %s, random weights, fp32, %d intra-op threads, %.2f GFLOP per image%n",
+        System.out.printf("%s %s, random weights, %d intra-op threads, %.2f GFLOP per image%n",
                 config.name(), task, Torch.intraOpThreads(), perImage / 1e9);
-        System.out.printf("reference fp32 GEMM %dx%d: %.1f GFLOP/s%n", gemmSize, gemmSize, gemm);
-        System.out.printf("%6s %10s %10s %10s %8s %10s %10s%n", "batch", "images/s", "ms/image", "GFLOP/s", "of GEMM",
-                "peak RSS", "MB/image");
-        try (TiTok titok = TiTok.random(config, 0)) {
-            long loaded = ResidentMemory.current().orElse(-1);
-            for (int batch : batchSizes) {
-                boolean peakReset = ResidentMemory.resetPeak();
-                double rate = measure(titok, Batches.checkSize(batch));
-                double gflops = rate * perImage / 1e9;
-                System.out.printf("%6d %10.2f %10.1f %10.1f %7.0f%% %10s %10s%n", batch, rate, 1000 / rate, gflops,
-                        100 * gflops / gemm, memory(ResidentMemory.peak(), peakReset), perImage(loaded, batch, peakReset));
+        System.out.printf("libtorch fp32 GEMM %dx%d: %.1f GFLOP/s%n", gemmSize, gemmSize, gemm);
+        Map<Kernels, Double> kernelGemm = new EnumMap<>(Kernels.class);
+        for (Kernels k : sets) {
+            kernelGemm.put(k, k == Kernels.REFERENCE ? gemm : GemmProbe.gflops(k, gemmSize, 2.0));
+            if (k != Kernels.REFERENCE) {
+                System.out.printf("%s kernels' GEMM %dx%d: %.1f GFLOP/s%n", k.label(), gemmSize, gemmSize, kernelGemm.get(k));
             }
         }
-        System.out.println("peak RSS: the whole process during that batch size's run (weights included); MB/image: "
-                + "(that peak - the resident memory once the weights were made) / batch");
+        System.out.printf("%9s %6s %10s %10s %10s %8s %8s %10s %10s%n", "kernels", "batch", "images/s", "ms/image",
+                "GFLOP/s", "of GEMM", "of own", "peak RSS", "MB/image");
+        try (TiTok titok = TiTok.random(config, 0)) {
+            for (Kernels k : sets) {
+                titok.useKernels(k);
+                long loaded = ResidentMemory.current().orElse(-1);
+                for (int batch : batchSizes) {
+                    boolean peakReset = ResidentMemory.resetPeak();
+                    double rate = measure(titok, Batches.checkSize(batch));
+                    double gflops = rate * perImage / 1e9;
+                    System.out.printf("%9s %6d %10.2f %10.1f %10.1f %7.0f%% %7.0f%% %10s %10s%n", k.label(), batch, rate,
+                            1000 / rate, gflops, 100 * gflops / gemm, 100 * gflops / kernelGemm.get(k),
+                            memory(ResidentMemory.peak(), peakReset), perImage(loaded, batch, peakReset));
+                }
+            }
+        }
+        System.out.println("of GEMM: of libtorch's fp32 GEMM; of own: of the GEMM of the same kernels. peak RSS: the "
+                + "whole process during that run (weights included); MB/image: (that peak - the resident memory once "
+                + "the weights were made and converted) / batch. Memory retained from an earlier kernel set hides part "
+                + "of a later one's: measure one set per run for memory.");
         return 0;
+    }
+
+    /** The --kernels list, bf16 dropped with a note on a CPU without it. */
+    private List<Kernels> kernelSets() {
+        List<Kernels> sets = new ArrayList<>();
+        for (String name : kernels) {
+            Kernels k = KernelsOption.parse(name);
+            if (k == Kernels.BF16 && !FusedKernels.bf16Supported()) {
+                System.out.println("bf16 skipped: this CPU has no bfloat16 instructions");
+            } else if (!sets.contains(k)) {
+                sets.add(k);
+            }
+        }
+        if (sets.isEmpty()) {
+            throw new TitokException("--kernels leaves nothing to measure on this CPU");
+        }
+        return sets;
     }
 
     private static String memory(java.util.OptionalLong bytes, boolean measured) {
@@ -111,26 +152,32 @@ final class BenchCommand implements Callable<Integer> {
         TiTokConfig tokenizer = TiTokModels.config(model);
         GeneratorConfig generator = GeneratorModels.config(model);
         SamplingConfig sampling = SamplingConfig.of(generator);
-        System.out.printf("%s generate, random weights, fp32, %d intra-op threads: %d steps, guidance %s %.1f, then detokenize%n",
+        System.out.printf("%s generate, random weights, %d intra-op threads: %d steps, guidance %s %.1f, then detokenize%n",
                 model, Torch.intraOpThreads(), sampling.steps(), sampling.guidanceDecay(), sampling.guidanceScale());
-        System.out.printf("%6s %10s %10s %12s %12s%n", "batch", "samples/s", "s/sample", "generator", "detokenizer");
+        System.out.printf("%9s %6s %10s %10s %12s %12s%n", "kernels", "batch", "samples/s", "s/sample", "generator",
+                "detokenizer");
         try (TiTok titok = TiTok.random(tokenizer, 0); GeneratorModel gen = GeneratorModel.random(generator, 0)) {
             RandomSource random = RandomSource.seeded(0);
-            sampleOnce(gen, titok, new long[] {0}, sampling, random); // warm-up: first-call costs are not throughput
-            for (int batch : batchSizes) {
-                long[] labels = new SplittableRandom(batch).longs(Batches.checkSize(batch), 0, generator.numClasses()).toArray();
-                long generating = 0;
-                long decoding = 0;
-                int samples = 0;
-                do {
-                    long[] times = sampleOnce(gen, titok, labels, sampling, random);
-                    generating += times[0];
-                    decoding += times[1];
-                    samples += batch;
-                } while ((generating + decoding) / 1e9 < seconds);
-                double total = (generating + decoding) / 1e9;
-                System.out.printf("%6d %10.3f %10.2f %11.0f%% %11.0f%%%n", batch, samples / total, total / samples,
-                        100.0 * generating / (generating + decoding), 100.0 * decoding / (generating + decoding));
+            for (Kernels k : kernelSets()) {
+                titok.useKernels(k);
+                gen.useKernels(k);
+                sampleOnce(gen, titok, new long[] {0}, sampling, random); // warm-up: first-call costs are not throughput
+                for (int batch : batchSizes) {
+                    long[] labels = new SplittableRandom(batch).longs(Batches.checkSize(batch), 0, generator.numClasses()).toArray();
+                    long generating = 0;
+                    long decoding = 0;
+                    int samples = 0;
+                    do {
+                        long[] times = sampleOnce(gen, titok, labels, sampling, random);
+                        generating += times[0];
+                        decoding += times[1];
+                        samples += batch;
+                    } while ((generating + decoding) / 1e9 < seconds);
+                    double total = (generating + decoding) / 1e9;
+                    System.out.printf("%9s %6d %10.3f %10.2f %11.0f%% %11.0f%%%n", k.label(), batch, samples / total,
+                            total / samples, 100.0 * generating / (generating + decoding),
+                            100.0 * decoding / (generating + decoding));
+                }
             }
         }
         return 0;

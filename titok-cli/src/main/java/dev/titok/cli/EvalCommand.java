@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
 
 /** {@code titok eval}: measurements of trained models. */
 @Command(name = "eval", description = "Measure tokenizers and generators.",
-        subcommands = {EvalCommand.Recon.class, GenEvalCommand.class, ConsistencyCommand.class, ProbeCommand.class})
+        subcommands = {EvalCommand.Recon.class, GenEvalCommand.class, ConsistencyCommand.class, ProbeCommand.class,
+                KernelsEvalCommand.class})
 final class EvalCommand {
 
     /** {@code titok eval recon}: reconstruction quality over a whole dataset. */

@@ -9,6 +9,7 @@ import dev.titok.generator.GeneratorModels;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,11 +51,14 @@ final class GeneratorPairOptions {
         }
     }
 
+    @Mixin
+    KernelsOption kernels = new KernelsOption();
+
     TiTok openTokenizer() {
-        return TiTokModels.open(tokenizer, tokenizerWeights);
+        return kernels.apply(TiTokModels.open(tokenizer, tokenizerWeights));
     }
 
     GeneratorModel openGenerator() {
-        return GeneratorModels.open(generator, generatorWeights);
+        return kernels.apply(GeneratorModels.open(generator, generatorWeights));
     }
 }

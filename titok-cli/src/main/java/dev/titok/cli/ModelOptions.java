@@ -5,6 +5,7 @@ import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import dev.titok.vqgan.VqganModels;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code --model DIR|PRESET [--weights FILE]}, shared by the commands that load a tokenizer. */
@@ -25,6 +26,9 @@ final class ModelOptions {
                     + "proxy-code predictions of a stage-1 model into pixels.")
     String vqgan;
 
+    @Mixin
+    KernelsOption kernels = new KernelsOption();
+
     TiTokConfig config() {
         return TiTokModels.config(model);
     }
@@ -39,6 +43,6 @@ final class ModelOptions {
                 throw e;
             }
         }
-        return titok;
+        return kernels.apply(titok);
     }
 }

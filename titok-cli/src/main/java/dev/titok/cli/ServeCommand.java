@@ -76,6 +76,9 @@ final class ServeCommand implements Callable<Integer> {
     Path example;
 
     @Mixin
+    KernelsOption kernels = new KernelsOption();
+
+    @Mixin
     SamplingOptions samplingOptions;
 
     @Override
@@ -121,7 +124,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ServedModel load(String name, String model, String weightsFile, String generator, String generatorWeightsFile) {
-        TiTok titok = TiTokModels.open(model, path(weightsFile));
+        TiTok titok = kernels.apply(TiTokModels.open(model, path(weightsFile)));
         try {
             if (!titok.decodesToPixels()) {
                 throw new TitokException("model " + name + " (" + model + ") is a stage-1 model whose decoder predicts "
@@ -132,7 +135,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             GeneratorConfig genConfig = GeneratorModels.config(generator);
             GeneratorPairOptions.checkFit(titok.config(), genConfig);
-            GeneratorModel generatorModel = GeneratorModels.open(generator, path(generatorWeightsFile));
+            GeneratorModel generatorModel = kernels.apply(GeneratorModels.open(generator, path(generatorWeightsFile)));
             return new ServedModel(name, titok, generatorModel, samplingOptions.resolve(genConfig));
         } catch (RuntimeException e) {
             titok.close();

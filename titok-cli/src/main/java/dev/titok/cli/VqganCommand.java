@@ -41,8 +41,11 @@ final class VqganCommand {
         @Option(names = "--image-size", defaultValue = "256", description = "Image side (default: ${DEFAULT-VALUE}).")
         int imageSize;
 
+        @Mixin
+        KernelsOption kernels = new KernelsOption();
+
         Vqgan open() {
-            return VqganModels.open(model, weights);
+            return kernels.apply(VqganModels.open(model, weights));
         }
     }
 

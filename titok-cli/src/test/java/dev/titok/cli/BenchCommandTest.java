@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** {@code titok bench}: the Inception task runs both precisions; the tokenizer tasks ask for a model. */
+/** {@code titok bench}: the Inception task runs both precisions; the tokenizer tasks ask for a model and measure each kernel set. */
 class BenchCommandTest {
 
     @Test
@@ -17,11 +17,11 @@ class BenchCommandTest {
     @Test
     void tokenizeReportsRateAndMemory() {
         Cli bench = Cli.run("bench", "tokenize", "--model", Cli.FIXTURES.resolve("titok_vq_stage2"), "--batch-sizes", "1,4",
-                "--seconds", "0", "--gemm-size", "256");
+                "--seconds", "0", "--gemm-size", "256", "--kernels", "reference,fp32");
         assertThat(bench.exit()).as(bench.err()).isZero();
-        assertThat(bench.out()).contains("peak RSS", "MB/image");
-        // one row per batch size, with a peak in GB (Linux) and a per-image figure
-        assertThat(bench.out().lines().filter(l -> l.matches("\\s+[14] .* GB\\s+\\d+"))).hasSize(2);
+        assertThat(bench.out()).contains("peak RSS", "MB/image", "fp32 kernels' GEMM");
+        // one row per kernel set and batch size, with a peak in GB (Linux) and a per-image figure
+        assertThat(bench.out().lines().filter(l -> l.matches("\\s*(reference|fp32)\\s+[14] .* GB\\s+\\d+"))).hasSize(4);
     }
 
     @Test
