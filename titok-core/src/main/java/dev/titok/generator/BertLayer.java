@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LazyWeights;
 import dev.titok.kernels.LinearWeights;
 import dev.titok.nn.LayerNorm;
 import dev.titok.nn.Linear;
@@ -30,7 +31,7 @@ final class BertLayer extends Module {
     private final int heads;
     private FusedKernels kernels;
     /** query, key and value stacked into one [q | k | v] projection for the fused attention. */
-    private LinearWeights qkv;
+    private LazyWeights<LinearWeights> qkv;
 
     BertLayer(GeneratorConfig config, double eps) {
         int hidden = config.hiddenSize();
@@ -47,16 +48,16 @@ final class BertLayer extends Module {
     @Override
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
-        if (kernels == null) {
-            qkv = null;
-            return;
-        }
+        this.qkv = kernels == null ? null : new LazyWeights<>(() -> stackedQkv(kernels));
+    }
+
+    private LinearWeights stackedQkv(FusedKernels kernels) {
         try (NDManager scratch = query.weight().getManager().newSubManager()) {
             NDArray w = NDArrays.concat(new NDList(query.weight(), key.weight(), value.weight()), 0);   // (3H, H)
             NDArray b = NDArrays.concat(new NDList(query.bias(), key.bias(), value.bias()), 0);       // (3H)
             w.attach(scratch);
             b.attach(scratch);
-            qkv = kernels.linearWeights(w, b);
+            return kernels.linearWeights(w, b);
         }
     }
 
@@ -64,7 +65,7 @@ final class BertLayer extends Module {
     NDArray forward(NDArray x, GeneratorModel.Dropout dropout) {
         if (kernels != null && !dropout.active()) {
             return Ops.scoped(() -> {
-                NDArray a = attentionOutput.norm(kernels.selfAttention(x, qkv, attentionOutput.dense.fusedWeights(), heads), x);
+                NDArray a = attentionOutput.norm(kernels.selfAttention(x, qkv.get(), attentionOutput.dense.fusedWeights(), heads), x);
                 return output.norm(kernels.mlp(a, intermediate.fusedWeights(), output.dense.fusedWeights()), a);
             });
         }

@@ -3,6 +3,7 @@ package dev.titok.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LazyWeights;
 import dev.titok.kernels.ConvWeights;
 import dev.titok.tensor.Ops;
 
@@ -21,7 +22,7 @@ public final class Conv2d extends Module {
     private final int stride;
     private final Padding padding;
     private FusedKernels kernels;
-    private ConvWeights fusedWeights;
+    private LazyWeights<ConvWeights> fusedWeights;
 
     public Conv2d(long in, long out, int kernel, int stride, Padding padding, boolean bias) {
         this.weight = parameter("weight", Init.LINEAR, out, in, kernel, kernel);
@@ -36,8 +37,8 @@ public final class Conv2d extends Module {
         this.kernels = kernels;
         // bf16 convolutions are wrong for some channel counts in libtorch 2.7.1: those layers stay on the reference
         boolean fused = kernels != null && kernels.convSupported(weight.value());
-        this.fusedWeights = !fused ? null
-                : kernels.convWeights(weight.value(), bias == null ? null : bias.value(), stride, symmetricPad());
+        this.fusedWeights = !fused ? null : new LazyWeights<>(
+                () -> kernels.convWeights(weight.value(), bias == null ? null : bias.value(), stride, symmetricPad()));
     }
 
     /**
@@ -58,7 +59,7 @@ public final class Conv2d extends Module {
      * (so that a norm and activation can be fused in front of it); null otherwise.
      */
     public ConvWeights fusedWeights() {
-        return padsBeforeCall() ? null : fusedWeights;
+        return padsBeforeCall() || fusedWeights == null ? null : fusedWeights.get();
     }
 
     /** (B, in, H, W) → (B, out, H', W'). */
@@ -68,7 +69,7 @@ public final class Conv2d extends Module {
             input = padSame(input);
         }
         if (fusedWeights != null) {
-            return kernels.conv2d(input, fusedWeights);
+            return kernels.conv2d(input, fusedWeights.get());
         }
         return Ops.conv2d(input, weight.value(), bias == null ? null : bias.value(), stride, symmetricPad());
     }

@@ -2,6 +2,7 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LazyWeights;
 import dev.titok.kernels.LinearWeights;
 
 /** {@code y = x·Wᵀ + b}; weight {@code (out, in)} as in PyTorch. */
@@ -10,7 +11,7 @@ public final class Linear extends Module {
     private final Parameter weight;
     private final Parameter bias;
     private FusedKernels kernels;
-    private LinearWeights fusedWeights;
+    private LazyWeights<LinearWeights> fusedWeights;
 
     public Linear(long in, long out, boolean bias) {
         this.weight = parameter("weight", Init.LINEAR, out, in);
@@ -34,18 +35,19 @@ public final class Linear extends Module {
     @Override
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
-        this.fusedWeights = kernels == null ? null : kernels.linearWeights(weight.value(), bias == null ? null : bias.value());
+        this.fusedWeights = kernels == null ? null
+                : new LazyWeights<>(() -> kernels.linearWeights(weight.value(), bias == null ? null : bias.value()));
     }
 
     /** The weights converted for fused calls that span several layers ({@link FusedKernels#mlp}); null on the reference path. */
     public LinearWeights fusedWeights() {
-        return fusedWeights;
+        return fusedWeights == null ? null : fusedWeights.get();
     }
 
     /** (..., in) → (..., out). */
     public NDArray forward(NDArray x) {
         if (fusedWeights != null) {
-            return kernels.linear(x, fusedWeights);
+            return kernels.linear(x, fusedWeights.get());
         }
         return ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
     }

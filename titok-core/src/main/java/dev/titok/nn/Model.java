@@ -44,8 +44,8 @@ public abstract class Model extends Module implements AutoCloseable {
 
     /**
      * Runs inference on {@code kernels} from now on ({@link Kernels#REFERENCE} by default). The fused kernels take
-     * the current weights once (fp32 shares them; bf16 keeps a bfloat16 copy, half their size), so call it after
-     * loading and before inference, never on a model being trained.
+     * each layer's weights at its first forward pass (fp32 shares them; bf16 keeps a bfloat16 copy, half their
+     * size), so call it after loading and before inference, never on a model being trained.
      */
     public void useKernels(Kernels kernels) {
         NDManager converted = kernels == Kernels.REFERENCE ? null : manager().newSubManager();

@@ -3,6 +3,7 @@ package dev.titok.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import dev.titok.kernels.FusedKernels;
+import dev.titok.kernels.LazyWeights;
 import dev.titok.kernels.LinearWeights;
 
 /**
@@ -18,7 +19,7 @@ public final class MultiheadAttention extends Module {
     private final int heads;
     private final long width;
     private FusedKernels kernels;
-    private LinearWeights inProj;
+    private LazyWeights<LinearWeights> inProj;
 
     public MultiheadAttention(long width, int heads) {
         if (width % heads != 0) {
@@ -34,13 +35,14 @@ public final class MultiheadAttention extends Module {
     @Override
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
-        this.inProj = kernels == null ? null : kernels.linearWeights(inProjWeight.value(), inProjBias.value());
+        this.inProj = kernels == null ? null
+                : new LazyWeights<>(() -> kernels.linearWeights(inProjWeight.value(), inProjBias.value()));
     }
 
     /** (B, L, E) → (B, L, E). */
     public NDArray forward(NDArray x) {
         if (kernels != null) {
-            return kernels.selfAttention(x, inProj, outProj.fusedWeights(), heads);
+            return kernels.selfAttention(x, inProj.get(), outProj.fusedWeights(), heads);
         }
         long b = x.getShape().get(0);
         long l = x.getShape().get(1);
