@@ -102,6 +102,7 @@ final class BenchCommand implements Callable<Integer> {
         try (TiTok titok = TiTok.random(config, 0)) {
             for (Kernels k : sets) {
                 titok.useKernels(k);
+                titok.convertKernelWeights();
                 long loaded = ResidentMemory.current().orElse(-1);
                 for (int batch : batchSizes) {
                     boolean peakReset = ResidentMemory.resetPeak();
@@ -161,6 +162,8 @@ final class BenchCommand implements Callable<Integer> {
             for (Kernels k : kernelSets()) {
                 titok.useKernels(k);
                 gen.useKernels(k);
+                titok.convertKernelWeights();
+                gen.convertKernelWeights();
                 sampleOnce(gen, titok, new long[] {0}, sampling, random); // warm-up: first-call costs are not throughput
                 for (int batch : batchSizes) {
                     long[] labels = new SplittableRandom(batch).longs(Batches.checkSize(batch), 0, generator.numClasses()).toArray();

@@ -48,7 +48,7 @@ final class BertLayer extends Module {
     @Override
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
-        this.qkv = kernels == null ? null : new LazyWeights<>(() -> stackedQkv(kernels));
+        this.qkv = kernels == null ? null : kernels.lazily(() -> stackedQkv(kernels));
     }
 
     private LinearWeights stackedQkv(FusedKernels kernels) {

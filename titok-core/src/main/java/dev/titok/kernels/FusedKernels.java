@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * libtorch's fused CPU kernels, reached through a small TorchScript module that Java writes and loads at first use:
@@ -71,12 +74,15 @@ public final class FusedKernels {
 
     private static ScriptModule module;
     private static Boolean bf16Supported;
-    /** See {@link #flashPays}. */
+    /** See {@link #flashPays}; the system property {@code titok.kernels.flashMinTokens} overrides it. */
     private static final long FLASH_MIN_TOKENS = 1024;
     /** See {@link #convSupported}. */
     private static final long CONV_CHANNEL_BLOCK = 16;
 
     private final Kernels kernels;
+    private final long flashMinTokens = Long.getLong("titok.kernels.flashMinTokens", FLASH_MIN_TOKENS);
+    /** Every layer's weights this instance will convert (see {@link #lazily}). */
+    private final List<LazyWeights<?>> pending = new CopyOnWriteArrayList<>();
     private final int dtype;
     private final NDManager manager;
     private final ScriptModule ops;
@@ -130,6 +136,21 @@ public final class FusedKernels {
         return module == null ? 0 : module.calls();
     }
 
+    /**
+     * Weights converted by {@code convert} at their first use (a module's first forward pass), so that a model pays
+     * only for the layers it runs; {@link #convertAll} converts the rest at once.
+     */
+    public <T> LazyWeights<T> lazily(Supplier<T> convert) {
+        LazyWeights<T> weights = new LazyWeights<>(convert);
+        pending.add(weights);
+        return weights;
+    }
+
+    /** Converts every layer's weights now (benchmarks do, so that no conversion falls into a measurement). */
+    public void convertAll() {
+        pending.forEach(LazyWeights::get);
+    }
+
     /** {@code weight} (out, in) and {@code bias} (out) or null, converted once for {@link #linear} and the fused layers. */
     public LinearWeights linearWeights(NDArray weight, NDArray bias) {
         return new LinearWeights(cast(weight), castBias(bias, weight.getShape().get(0)));
@@ -176,10 +197,12 @@ public final class FusedKernels {
      * {@code softmax(q·kᵀ·scale)·v} for {@code tokens} tokens. Measured with libtorch 2.7.1 on 2 AVX-512 cores,
      * 12 heads of 64: in float32 flash is 2.2x slower at 33 tokens (batch 64), 1.1x slower at 321 and 1.1x faster at
      * 1024; in bfloat16 the composed path, whose matrix products run on oneDNN's bf16 GEMM, wins at every length
-     * (2.6x at 1024). TiTok's sequences are at most 321 tokens, so flash runs only for long float32 sequences.
+     * (2.6x at 1024). TiTok's sequences are at most 321 tokens, so flash runs only for long float32 sequences. The
+     * crossover differs between CPUs: {@code -Dtitok.kernels.flashMinTokens=N} moves it (0: flash always, in both
+     * types), read when a model switches kernels.
      */
     boolean flashPays(long tokens) {
-        return dtype == FLOAT32 && tokens >= FLASH_MIN_TOKENS;
+        return tokens >= flashMinTokens && (dtype == FLOAT32 || flashMinTokens == 0);
     }
 
     /**

@@ -4,14 +4,14 @@ import java.util.function.Supplier;
 
 /**
  * Weights a module converts for the fused kernels on its first forward pass rather than when the model switches
- * kernels, so that tokenizing converts the encoder only (bf16 halves nothing it does not run). Thread-safe.
+ * kernels, so that tokenizing converts the encoder only. Made by {@link FusedKernels#lazily}. Thread-safe.
  */
 public final class LazyWeights<T> {
 
     private final Supplier<T> convert;
     private volatile T value;
 
-    public LazyWeights(Supplier<T> convert) {
+    LazyWeights(Supplier<T> convert) {
         this.convert = convert;
     }
 

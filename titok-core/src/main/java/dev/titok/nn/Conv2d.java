@@ -37,7 +37,7 @@ public final class Conv2d extends Module {
         this.kernels = kernels;
         // bf16 convolutions are wrong for some channel counts in libtorch 2.7.1: those layers stay on the reference
         boolean fused = kernels != null && kernels.convSupported(weight.value());
-        this.fusedWeights = !fused ? null : new LazyWeights<>(
+        this.fusedWeights = !fused ? null : kernels.lazily(
                 () -> kernels.convWeights(weight.value(), bias == null ? null : bias.value(), stride, symmetricPad()));
     }
 

@@ -36,7 +36,7 @@ public final class Linear extends Module {
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
         this.fusedWeights = kernels == null ? null
-                : new LazyWeights<>(() -> kernels.linearWeights(weight.value(), bias == null ? null : bias.value()));
+                : kernels.lazily(() -> kernels.linearWeights(weight.value(), bias == null ? null : bias.value()));
     }
 
     /** The weights converted for fused calls that span several layers ({@link FusedKernels#mlp}); null on the reference path. */

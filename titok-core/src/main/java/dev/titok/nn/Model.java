@@ -16,6 +16,7 @@ public abstract class Model extends Module implements AutoCloseable {
     private NDManager manager;
     private NDManager kernelsManager;
     private Kernels kernels = Kernels.REFERENCE;
+    private FusedKernels fused;
 
     /** The manager that owns the parameters; arrays created from it live until {@link #close}. */
     public final NDManager manager() {
@@ -49,18 +50,31 @@ public abstract class Model extends Module implements AutoCloseable {
      */
     public void useKernels(Kernels kernels) {
         NDManager converted = kernels == Kernels.REFERENCE ? null : manager().newSubManager();
+        FusedKernels created;
         try {
-            bindKernels(FusedKernels.create(kernels, converted));
+            created = FusedKernels.create(kernels, converted);
+            bindKernels(created);
         } catch (RuntimeException e) {
+            // back to a consistent state: every module on the reference path
             if (converted != null) {
                 converted.close();
             }
             bindKernels(null);
+            closeKernels();
+            this.kernels = Kernels.REFERENCE;
             throw e;
         }
         closeKernels();
         kernelsManager = converted;
         this.kernels = kernels;
+        this.fused = created;
+    }
+
+    /** Converts now the weights the fused kernels would convert at each layer's first use; nothing on the reference. */
+    public void convertKernelWeights() {
+        if (fused != null) {
+            fused.convertAll();
+        }
     }
 
     /** The kernels inference runs on. */
@@ -69,6 +83,7 @@ public abstract class Model extends Module implements AutoCloseable {
     }
 
     private void closeKernels() {
+        fused = null;
         if (kernelsManager != null) {
             kernelsManager.close();
             kernelsManager = null;

@@ -36,7 +36,7 @@ public final class MultiheadAttention extends Module {
     protected void onKernels(FusedKernels kernels) {
         this.kernels = kernels;
         this.inProj = kernels == null ? null
-                : new LazyWeights<>(() -> kernels.linearWeights(inProjWeight.value(), inProjBias.value()));
+                : kernels.lazily(() -> kernels.linearWeights(inProjWeight.value(), inProjBias.value()));
     }
 
     /** (B, L, E) → (B, L, E). */

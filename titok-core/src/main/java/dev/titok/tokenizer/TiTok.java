@@ -100,6 +100,15 @@ public final class TiTok extends Model {
         return this;
     }
 
+    /** Also converts an attached proxy decoder's weights. */
+    @Override
+    public void convertKernelWeights() {
+        super.convertKernelWeights();
+        if (proxyDecoder != null) {
+            proxyDecoder.convertKernelWeights();
+        }
+    }
+
     /** Also switches an attached proxy decoder. */
     @Override
     public void useKernels(Kernels kernels) {

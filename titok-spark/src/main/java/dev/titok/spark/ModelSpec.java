@@ -3,6 +3,7 @@ package dev.titok.spark;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.titok.TitokException;
 import dev.titok.config.TiTokConfig;
+import dev.titok.kernels.Kernels;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokModels;
 import java.io.Serializable;
@@ -22,15 +23,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param threadsPerTask libtorch intra-op threads of each task thread; 0 to divide the executor's processors by its
  *                       concurrent tasks ({@link #taskSlots})
  * @param taskSlots      tasks an executor runs at once (its cores divided by {@code spark.task.cpus})
+ * @param kernels        the inference kernels the tokenizer runs on
  */
-public record ModelSpec(String model, String weights, int threadsPerTask, int taskSlots) implements Serializable {
+public record ModelSpec(String model, String weights, int threadsPerTask, int taskSlots, Kernels kernels)
+        implements Serializable {
+
+    /** A spec on the reference kernels. */
+    public ModelSpec(String model, String weights, int threadsPerTask, int taskSlots) {
+        this(model, weights, threadsPerTask, taskSlots, Kernels.REFERENCE);
+    }
 
     /** One tokenizer per model id and JVM: every task of an executor uses it (the forward passes only read weights). */
     private static final Map<String, TiTok> LOADED = new ConcurrentHashMap<>();
 
-    /** The key of the per-JVM cache and the value of the output's {@code model} column. */
+    /** The value of the output's {@code model} column. */
     public String id() {
         return weights == null ? model : model + " + " + weights;
+    }
+
+    /** The key of the per-JVM cache: the same weights on other kernels are another instance. */
+    private String cacheKey() {
+        return id() + " @ " + kernels.label();
     }
 
     /**
@@ -39,7 +52,11 @@ public record ModelSpec(String model, String weights, int threadsPerTask, int ta
      * The instance stays open until the JVM exits, as executors are reused across tasks and jobs.
      */
     public TiTok open() {
-        TiTok titok = LOADED.computeIfAbsent(id(), key -> TiTokModels.open(model, weights == null ? null : Path.of(weights)));
+        TiTok titok = LOADED.computeIfAbsent(cacheKey(), key -> {
+            TiTok loaded = TiTokModels.open(model, weights == null ? null : Path.of(weights));
+            loaded.useKernels(kernels);
+            return loaded;
+        });
         JniUtils.setNumThreads(threads());
         return titok;
     }

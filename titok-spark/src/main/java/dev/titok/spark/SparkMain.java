@@ -1,6 +1,7 @@
 package dev.titok.spark;
 
 import dev.titok.TitokException;
+import dev.titok.kernels.Kernels;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -64,8 +65,20 @@ public final class SparkMain implements Runnable {
                         + "set it so that threads x executor cores = physical cores when processors count hyper-threads).")
         int threadsPerTask;
 
+        @Option(names = "--kernels", defaultValue = "fp32", paramLabel = "reference|fp32|bf16",
+                description = "Inference kernels of the tokenizer in every task: fp32 (fused oneDNN kernels), bf16 (the "
+                        + "same in bfloat16; needs AVX512-BF16 or AMX on every executor) or reference (default: "
+                        + "${DEFAULT-VALUE}).")
+        String kernels;
+
         ModelSpec spec(SparkSession spark) {
-            return new ModelSpec(model, weights, threadsPerTask, SparkJobs.taskSlots(spark));
+            Kernels chosen;
+            try {
+                chosen = Kernels.parse(kernels);
+            } catch (IllegalArgumentException e) {
+                throw new TitokException("--kernels: " + e.getMessage());
+            }
+            return new ModelSpec(model, weights, threadsPerTask, SparkJobs.taskSlots(spark), chosen);
         }
     }
 
