@@ -61,7 +61,7 @@ final class KernelsEvalCommand implements Callable<Integer> {
             try (Progress progress = new Progress("kernels", set.size(), "img")) {
                 rows = KernelAgreement.measure(titok, set, fast, Batches.checkSize(batch), progress::stepTo);
             }
-            System.out.printf(Locale.ROOT, "%s on %d images of %s, %d tokens each%n", titok.config().name(),
+            System.out.printf(Locale.ROOT, "%s on %d images of %s, %d tokens each%n", model.model,
                     rows.get(0).images(), data, rows.get(0).tokens() / rows.get(0).images());
             System.out.printf(Locale.ROOT, "%9s %16s %17s %22s %21s%n", "kernels", "token agreement",
                     "identical images", "PSNR vs reference (dB)", "PSNR vs original (dB)");
