@@ -202,8 +202,10 @@ public final class TiTokServer implements AutoCloseable {
             }
             case "/api/tokenize" -> {
                 requireMethod(exchange, "POST");
-                ServedModel model = model(query(exchange).get("model"));
+                // the upload first: answering before it is read would make the server drop the connection
+                // under a client still sending (the JDK server drains at most 64 KB), losing the error response
                 byte[] upload = readBody(exchange);
+                ServedModel model = model(query(exchange).get("model"));
                 sendJson(exchange, compute(() -> tokenize(model, upload)));
             }
             case "/api/detokenize" -> {
