@@ -79,7 +79,6 @@ public final class FusedKernels {
     /** See {@link #convSupported}. */
     private static final long CONV_CHANNEL_BLOCK = 16;
 
-    private final Kernels kernels;
     private final long flashMinTokens = Long.getLong("titok.kernels.flashMinTokens", FLASH_MIN_TOKENS);
     /** Every layer's weights this instance will convert (see {@link #lazily}). */
     private final List<LazyWeights<?>> pending = new CopyOnWriteArrayList<>();
@@ -88,7 +87,6 @@ public final class FusedKernels {
     private final ScriptModule ops;
 
     private FusedKernels(Kernels kernels, NDManager manager) {
-        this.kernels = kernels;
         this.dtype = kernels == Kernels.BF16 ? BFLOAT16 : FLOAT32;
         this.manager = manager;
         this.ops = module();
@@ -124,11 +122,6 @@ public final class FusedKernels {
             module = ScriptModule.load(NDManager.newBaseManager(), "FusedKernels", BODY);
         }
         return module;
-    }
-
-    /** Which kernel set this is: {@link Kernels#FP32} or {@link Kernels#BF16}. */
-    public Kernels kernels() {
-        return kernels;
     }
 
     /** How many fused calls (weight conversions included) this process has made: shows which path a model takes. */
@@ -182,12 +175,10 @@ public final class FusedKernels {
                 (long) heads, 1.0 / Math.sqrt(headDim), flash, dtype);
     }
 
-    /** {@code softmax(q·kᵀ/√d)·v} for q, k, v (B, heads, T, d); the heads concatenated, (B, T, heads·d). */
-    public NDArray attend(NDArray q, NDArray k, NDArray v) {
-        return attend(q, k, v, flashPays(q.getShape().get(2)));
-    }
-
-    /** {@link #attend} with the attention kernel chosen by the caller (the tests check both). */
+    /**
+     * {@code softmax(q·kᵀ/√d)·v} for q, k, v (B, heads, T, d), the heads concatenated, (B, T, heads·d), on the
+     * attention kernel the caller chooses: the attention core of {@link #selfAttention} on its own, for the tests.
+     */
     NDArray attend(NDArray q, NDArray k, NDArray v, boolean flash) {
         return ops.call(q.getManager(), "attend", q, k, v, 1.0 / Math.sqrt(q.getShape().get(3)), flash, dtype);
     }
