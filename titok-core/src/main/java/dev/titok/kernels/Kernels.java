@@ -10,8 +10,8 @@ public enum Kernels {
     /** DJL's composed operations, as in training: the path every fast one is tested against. */
     REFERENCE,
     /**
-     * oneDNN's linear layers (bias and GELU fused; each attention and MLP sub-block in one call), in float32.
-     * Convolutions stay on the reference path, which already is oneDNN's float32 convolution.
+     * oneDNN's linear layers (bias and GELU fused; each attention and MLP sub-block in one call) and ResNet blocks
+     * as one native group norm + SiLU + convolution call, in float32.
      */
     FP32,
     /**
