@@ -10,6 +10,7 @@ import dev.titok.generator.GeneratorModel;
 import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
+import dev.titok.kernels.AttentionProbe;
 import dev.titok.kernels.FusedKernels;
 import dev.titok.kernels.Kernels;
 import dev.titok.tensor.GemmProbe;
@@ -42,12 +43,14 @@ import picocli.CommandLine.Parameters;
         "%ngenerate: samples/s of the preset's generator with its sampling settings (guidance included) plus "
                 + "detokenization, and the share of time spent in each.",
         "%ninception: images/s of the FID Inception on 256x256 images, in the evaluator's float64 and in float32 "
-                + "(no --model needed).%n"})
+                + "(no --model needed).",
+        "%nattention: ms per call of flash against composed attention at TiTok's sequence lengths, for each "
+                + "--kernels set (no --model needed).%n"})
 final class BenchCommand implements Callable<Integer> {
 
-    enum Task { tokenize, detokenize, generate, inception }
+    enum Task { tokenize, detokenize, generate, inception, attention }
 
-    @Parameters(index = "0", paramLabel = "TASK", description = "tokenize, detokenize, generate or inception")
+    @Parameters(index = "0", paramLabel = "TASK", description = "tokenize, detokenize, generate, inception or attention")
     Task task;
 
     @Option(names = {"--model", "--preset"}, paramLabel = "PRESET|DIR",
@@ -72,6 +75,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (task == Task.inception) {
             return benchInception();
+        }
+        if (task == Task.attention) {
+            return benchAttention();
         }
         if (model == null) {
             throw new TitokException("bench " + task + " needs --model PRESET|DIR");
@@ -201,6 +207,33 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf("%8s %6d %10.2f %14.1f%n", float64 ? "float64" : "float32", batch, rate,
                             50_000 / rate / 3600);
                 }
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Flash against composed attention at the sequence lengths of TiTok's models (33 and 65 tokens at the generators'
+     * guided batch, 321 in the B-64 encoder, and 1024), 12 heads of 64, in each of the --kernels sets but the reference.
+     */
+    private int benchAttention() {
+        int[][] cases = {{64, 33}, {64, 65}, {8, 321}, {2, 1024}};   // batch, tokens
+        int heads = 12;
+        int headDim = 64;
+        System.out.printf("attention, 12 heads of 64, %d intra-op threads: best of %.0f s per case%n",
+                Torch.intraOpThreads(), seconds);
+        System.out.printf("%9s %6s %7s %12s %12s %12s %12s%n", "kernels", "batch", "tokens", "flash ms", "composed ms",
+                "flash GF/s", "composed GF/s");
+        for (Kernels k : kernelSets()) {
+            if (k == Kernels.REFERENCE) {
+                continue;
+            }
+            for (int[] c : cases) {
+                double flash = AttentionProbe.millis(k, true, c[0], heads, c[1], headDim, seconds);
+                double composed = AttentionProbe.millis(k, false, c[0], heads, c[1], headDim, seconds);
+                double gflop = AttentionProbe.flops(c[0], heads, c[1], headDim) / 1e9;
+                System.out.printf("%9s %6d %7d %12.2f %12.2f %12.0f %12.0f%n", k.label(), c[0], c[1], flash, composed,
+                        gflop / flash * 1e3, gflop / composed * 1e3);
             }
         }
         return 0;

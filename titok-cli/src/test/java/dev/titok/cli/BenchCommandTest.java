@@ -25,6 +25,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void attentionComparesFlashWithComposedAtEachLength() {
+        Cli bench = Cli.run("bench", "attention", "--kernels", "fp32", "--seconds", "0");
+        assertThat(bench.exit()).as(bench.err()).isZero();
+        assertThat(bench.out()).contains("flash ms", "composed ms");
+        assertThat(bench.out().lines().filter(l -> l.matches("\\s*fp32\\s+\\d+\\s+(33|65|321|1024)\\s+[\\d.]+\\s+[\\d.]+.*")))
+                .hasSize(4);
+    }
+
+    @Test
     void tokenizeNeedsAModel() {
         Cli bench = Cli.run("bench", "tokenize");
         assertThat(bench.exit()).isNotZero();

@@ -186,11 +186,12 @@ public final class FusedKernels {
     /**
      * Whether PyTorch's fused {@code scaled_dot_product_attention} (flash attention on CPU) beats the composed
      * {@code softmax(q·kᵀ·scale)·v} for {@code tokens} tokens. Measured with libtorch 2.7.1 on 2 AVX-512 cores,
-     * 12 heads of 64: in float32 flash is 2.2x slower at 33 tokens (batch 64), 1.1x slower at 321 and 1.1x faster at
-     * 1024; in bfloat16 the composed path, whose matrix products run on oneDNN's bf16 GEMM, wins at every length
-     * (2.6x at 1024). TiTok's sequences are at most 321 tokens, so flash runs only for long float32 sequences. The
-     * crossover differs between CPUs: {@code -Dtitok.kernels.flashMinTokens=N} moves it (0: flash always, in both
-     * types), read when a model switches kernels.
+     * 12 heads of 64 ({@code titok bench attention}, {@link AttentionProbe}): in float32 flash is 2.0x slower at 33
+     * tokens (batch 64), 1.2x slower at 321 and 1.1x faster at 1024; in bfloat16 the composed path, whose matrix
+     * products run on oneDNN's bf16 GEMM, wins at every length (2.4x at 1024). TiTok's sequences are at most 321
+     * tokens, so flash runs only for long float32 sequences. The crossover differs between CPUs:
+     * {@code -Dtitok.kernels.flashMinTokens=N} moves it (0: flash always, in both types), read when a model switches
+     * kernels.
      */
     boolean flashPays(long tokens) {
         return tokens >= flashMinTokens && (dtype == FLOAT32 || flashMinTokens == 0);
