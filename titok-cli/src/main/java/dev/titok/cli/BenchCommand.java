@@ -11,7 +11,6 @@ import dev.titok.generator.GeneratorModels;
 import dev.titok.generator.Sampler;
 import dev.titok.generator.SamplingConfig;
 import dev.titok.kernels.AttentionProbe;
-import dev.titok.kernels.FusedKernels;
 import dev.titok.kernels.Kernels;
 import dev.titok.tensor.GemmProbe;
 import dev.titok.tensor.RandomSource;
@@ -20,7 +19,6 @@ import dev.titok.tensor.Torch;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.tokenizer.TiTokFlops;
 import dev.titok.tokenizer.TiTokModels;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -129,15 +127,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The --kernels list, bf16 dropped with a note on a CPU without it. */
     private List<Kernels> kernelSets() {
-        List<Kernels> sets = new ArrayList<>();
-        for (String name : kernels) {
-            Kernels k = KernelsOption.parse(name);
-            if (k == Kernels.BF16 && !FusedKernels.bf16Supported()) {
-                System.out.println("bf16 skipped: this CPU has no bfloat16 instructions");
-            } else if (!sets.contains(k)) {
-                sets.add(k);
-            }
-        }
+        List<Kernels> sets = KernelsOption.runnable(kernels);
         if (sets.isEmpty()) {
             throw new TitokException("--kernels leaves nothing to measure on this CPU");
         }

@@ -3,7 +3,6 @@ package dev.titok.cli;
 import dev.titok.TitokException;
 import dev.titok.data.Dataset;
 import dev.titok.eval.KernelAgreement;
-import dev.titok.kernels.FusedKernels;
 import dev.titok.kernels.Kernels;
 import dev.titok.tokenizer.TiTok;
 import dev.titok.train.TrainingData;
@@ -45,15 +44,8 @@ final class KernelsEvalCommand implements Callable<Integer> {
         if (images < 1) {
             throw new TitokException("--images must be at least 1, got " + images);
         }
-        List<Kernels> fast = new ArrayList<>();
-        for (String name : compare) {
-            Kernels k = KernelsOption.parse(name);
-            if (k == Kernels.BF16 && !FusedKernels.bf16Supported()) {
-                System.out.println("bf16 skipped: this CPU has no bfloat16 instructions");
-            } else if (k != Kernels.REFERENCE && !fast.contains(k)) {
-                fast.add(k);
-            }
-        }
+        List<Kernels> fast = new ArrayList<>(KernelsOption.runnable(compare));
+        fast.remove(Kernels.REFERENCE);   // always measured, as the yardstick
         try (TiTok titok = model.open()) {
             Dataset set = TrainingData.open(data, titok.config().imageSize(), TrainingData.Split.TEST, TrainingData.Use.EVAL)
                     .subset(images, 0);

@@ -99,9 +99,8 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
         long b = checkInputs(ids, condition);
         random.uniform(condition.getManager(), new Shape(b));                             // forward(.., 0.0): keeps all
         random.uniform(condition.getManager(), new Shape(b));                             // forward(.., 1.0): drops all
-        NDArray classIds = condition.toType(DataType.INT64, false).add(config.classTokenId(0));
-        NDArray nullIds = classIds.zerosLike().add((long) config.nullClassTokenId());
-        NDArray cls = NDArrays.concat(new NDList(classIds, nullIds), 0).reshape(2 * b, 1);   // (2B, 1)
+        NDArray[] classAndNull = classAndNullTokens(condition);
+        NDArray cls = NDArrays.concat(new NDList(classAndNull), 0).reshape(2 * b, 1);       // (2B, 1)
         NDArray tokens = ids.toType(DataType.INT64, false);
         NDArray input = NDArrays.concat(new NDList(cls, NDArrays.concat(new NDList(tokens, tokens), 0)), 1); // (2B, 1 + L)
         NDList halves = logits(input, Dropout.NONE).split(2, 0);                          // 2 × (B, L, N)
@@ -129,9 +128,8 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
         NDArray u = random.uniform(condition.getManager(), new Shape(b));                     // (B)
         // torch compares the float32 draw with the Python float in float32.
         NDArray drop = u.lt((float) condDropProb);
-        NDArray classIds = condition.toType(DataType.INT64, false).add(config.classTokenId(0));
-        NDArray nullIds = classIds.zerosLike().add((long) config.nullClassTokenId());
-        NDArray cls = NDArrays.where(drop, nullIds, classIds).reshape(b, 1);                  // (B, 1)
+        NDArray[] classAndNull = classAndNullTokens(condition);
+        NDArray cls = NDArrays.where(drop, classAndNull[1], classAndNull[0]).reshape(b, 1);   // (B, 1)
         NDArray input = NDArrays.concat(new NDList(cls, ids.toType(DataType.INT64, false)), 1); // (B, 1 + L)
         Dropout dropout = training ? new Dropout(random, config.dropout(), config.attnDrop()) : Dropout.NONE;
         return logits(input, dropout);
@@ -187,6 +185,12 @@ public abstract sealed class GeneratorModel extends Model implements MaskedToken
             float scale = p < 1 ? (float) (1.0 / (1.0 - p)) : 0f;
             return x.mul(keep.toType(DataType.FLOAT32, false).mul(scale));
         }
+    }
+
+    /** The (B) input ids of the condition's classes ({@code N + 1 + c}) and (B) of the null class. */
+    private NDArray[] classAndNullTokens(NDArray condition) {
+        NDArray classIds = condition.toType(DataType.INT64, false).add(config.classTokenId(0));
+        return new NDArray[] {classIds, classIds.zerosLike().add((long) config.nullClassTokenId())};
     }
 
     private long checkInputs(NDArray ids, NDArray condition) {

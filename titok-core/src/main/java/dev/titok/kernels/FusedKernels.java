@@ -29,8 +29,6 @@ public final class FusedKernels {
      * ({@code "none"} or {@code "gelu"}), its scalars (none) and its algorithm ({@code "none"}: exact erf GELU).
      */
     private static final String BODY = """
-              def forward(self: __torch__.FusedKernels, x: Tensor) -> Tensor:
-                return x
               def bf16_supported(self: __torch__.FusedKernels) -> bool:
                 return ops.mkldnn._is_mkldnn_bf16_supported()
               def cast(self: __torch__.FusedKernels, x: Tensor, dtype: int) -> Tensor:

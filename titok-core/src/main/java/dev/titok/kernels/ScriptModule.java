@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A TorchScript module loaded into libtorch, whose methods are called by name with tensors and plain values.
@@ -23,7 +24,7 @@ import java.io.UncheckedIOException;
 final class ScriptModule {
 
     private final PtSymbolBlock block;
-    private final java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder calls = new LongAdder();
 
     private ScriptModule(PtSymbolBlock block) {
         this.block = block;

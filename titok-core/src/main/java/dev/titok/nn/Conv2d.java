@@ -2,9 +2,9 @@ package dev.titok.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.titok.kernels.ConvWeights;
 import dev.titok.kernels.FusedKernels;
 import dev.titok.kernels.LazyWeights;
-import dev.titok.kernels.ConvWeights;
 import dev.titok.tensor.Ops;
 
 /**

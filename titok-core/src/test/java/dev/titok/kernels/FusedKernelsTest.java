@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import dev.titok.nn.GroupNorm;
 import dev.titok.nn.ScaledDotProduct;
 import dev.titok.tensor.Ops;
 import org.junit.jupiter.api.Assumptions;
@@ -38,7 +40,7 @@ class FusedKernelsTest {
             m.getEngine().setRandomSeed(3);
             FusedKernels fused = FusedKernels.create(kernels, m);
             NDArray x = m.randomNormal(new Shape(2, 7, 48));
-            NDArray w = m.randomNormal(0, 0.2f, new Shape(40, 48), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray w = m.randomNormal(0, 0.2f, new Shape(40, 48), DataType.FLOAT32);
             NDArray b = m.randomNormal(new Shape(40));
             assertClose("linear", fused.linear(x, fused.linearWeights(w, b)), reference(x, w, b), kernels);
             assertClose("linear without bias", fused.linear(x, fused.linearWeights(w, null)), reference(x, w, null), kernels);
@@ -53,9 +55,9 @@ class FusedKernelsTest {
             m.getEngine().setRandomSeed(4);
             FusedKernels fused = FusedKernels.create(kernels, m);
             NDArray x = m.randomNormal(new Shape(3, 5, 32));
-            NDArray w1 = m.randomNormal(0, 0.3f, new Shape(128, 32), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray w1 = m.randomNormal(0, 0.3f, new Shape(128, 32), DataType.FLOAT32);
             NDArray b1 = m.randomNormal(new Shape(128));
-            NDArray w2 = m.randomNormal(0, 0.1f, new Shape(32, 128), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray w2 = m.randomNormal(0, 0.1f, new Shape(32, 128), DataType.FLOAT32);
             NDArray b2 = m.randomNormal(new Shape(32));
             NDArray expected = reference(Activation.gelu(reference(x, w1, b1)), w2, b2);
             assertClose("mlp", fused.mlp(x, fused.linearWeights(w1, b1), fused.linearWeights(w2, b2)), expected, kernels);
@@ -71,9 +73,9 @@ class FusedKernelsTest {
             FusedKernels fused = FusedKernels.create(kernels, m);
             int b = 2, t = 9, heads = 4, width = 32;
             NDArray x = m.randomNormal(new Shape(b, t, width));
-            NDArray inW = m.randomNormal(0, 0.3f, new Shape(3 * width, width), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray inW = m.randomNormal(0, 0.3f, new Shape(3 * width, width), DataType.FLOAT32);
             NDArray inB = m.randomNormal(new Shape(3 * width));
-            NDArray outW = m.randomNormal(0, 0.2f, new Shape(width, width), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray outW = m.randomNormal(0, 0.2f, new Shape(width, width), DataType.FLOAT32);
             NDArray outB = m.randomNormal(new Shape(width));
             NDArray qkv = reference(x, inW, inB).reshape(b, t, 3, heads, -1).transpose(2, 0, 3, 1, 4);   // (3, B, heads, T, d)
             NDArray q = qkv.get(0);
@@ -101,7 +103,7 @@ class FusedKernelsTest {
             NDArray x = m.randomNormal(new Shape(2, 32, 16, 16));
             int[][] cases = {{3, 1, 1, 48}, {1, 1, 0, 16}, {4, 4, 0, 32}, {3, 2, 0, 16}};   // kernel, stride, padding, out
             for (int[] c : cases) {
-                NDArray w = m.randomNormal(0, 0.1f, new Shape(c[3], 32, c[0], c[0]), ai.djl.ndarray.types.DataType.FLOAT32);
+                NDArray w = m.randomNormal(0, 0.1f, new Shape(c[3], 32, c[0], c[0]), DataType.FLOAT32);
                 NDArray bias = m.randomNormal(new Shape(c[3]));
                 NDArray expected = Ops.conv2d(x, w, bias, c[1], c[2]);
                 assertClose("conv " + c[0] + "x" + c[0] + " stride " + c[1], fused.conv2d(x, fused.convWeights(w, bias, c[1], c[2])),
@@ -130,16 +132,16 @@ class FusedKernelsTest {
         try (NDManager m = NDManager.newBaseManager()) {
             m.getEngine().setRandomSeed(7);
             FusedKernels fused = FusedKernels.create(kernels, m);
-            dev.titok.nn.GroupNorm reference = new dev.titok.nn.GroupNorm(8, 32, 1e-6);
+            GroupNorm reference = new GroupNorm(8, 32, 1e-6);
             reference.initialize(m, 7);
             NDArray gamma = reference.namedParameters().get("weight").value();
             NDArray beta = reference.namedParameters().get("bias").value();
-            gamma.addi(m.randomNormal(0, 0.5f, gamma.getShape(), ai.djl.ndarray.types.DataType.FLOAT32));
-            beta.addi(m.randomNormal(0, 0.5f, beta.getShape(), ai.djl.ndarray.types.DataType.FLOAT32));
-            NDArray x = m.randomNormal(1, 2, new Shape(2, 32, 12, 12), ai.djl.ndarray.types.DataType.FLOAT32);
+            gamma.addi(m.randomNormal(0, 0.5f, gamma.getShape(), DataType.FLOAT32));
+            beta.addi(m.randomNormal(0, 0.5f, beta.getShape(), DataType.FLOAT32));
+            NDArray x = m.randomNormal(1, 2, new Shape(2, 32, 12, 12), DataType.FLOAT32);
             NDArray h = Ops.silu(reference.forward(x));
             assertClose("group norm + silu", fused.groupNormSilu(x, gamma, beta, 8, 1e-6), h, Kernels.FP32);
-            NDArray w = m.randomNormal(0, 0.1f, new Shape(48, 32, 3, 3), ai.djl.ndarray.types.DataType.FLOAT32);
+            NDArray w = m.randomNormal(0, 0.1f, new Shape(48, 32, 3, 3), DataType.FLOAT32);
             NDArray b = m.randomNormal(new Shape(48));
             assertClose("group norm + silu + conv", fused.groupNormSiluConv(x, gamma, beta, 8, 1e-6,
                     fused.convWeights(w, b, 1, 1)), Ops.conv2d(h, w, b, 1, 1), kernels);

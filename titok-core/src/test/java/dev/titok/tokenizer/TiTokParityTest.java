@@ -12,14 +12,15 @@ import dev.titok.io.HostTensor;
 import dev.titok.io.SafeTensors;
 import dev.titok.io.TorchPickle;
 import dev.titok.kernels.Kernels;
-import dev.titok.testing.KernelTolerance;
-import dev.titok.testing.Fixtures;
-import dev.titok.testing.Tolerance;
-import dev.titok.tensor.Replay;
 import dev.titok.tensor.RandomSource;
+import dev.titok.tensor.Replay;
+import dev.titok.testing.Fixtures;
+import dev.titok.testing.KernelTolerance;
+import dev.titok.testing.Tolerance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +81,7 @@ class TiTokParityTest {
         Tolerance losses = KernelTolerance.of(kernels, Tolerance.LOSS);
         Result ownTokens = results.get("out.tokens");
         boolean sameTokens = !io.containsKey("out.tokens") || ownTokens != null
-                && java.util.Arrays.equals(ownTokens.longs, io.get("out.tokens").toLongs());
+                && Arrays.equals(ownTokens.longs, io.get("out.tokens").toLongs());
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : io.keySet()) {
             if (name.startsWith("in.") || name.startsWith("rand.")) {

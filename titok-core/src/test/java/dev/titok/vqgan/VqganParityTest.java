@@ -11,12 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.titok.config.VqganConfig;
 import dev.titok.io.HostTensor;
 import dev.titok.io.SafeTensors;
+import dev.titok.kernels.Kernels;
 import dev.titok.nn.Parameter;
 import dev.titok.testing.Fixtures;
-import dev.titok.kernels.Kernels;
 import dev.titok.testing.KernelTolerance;
 import dev.titok.testing.Tolerance;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,7 @@ class VqganParityTest {
                 outputs.put("dbg.decoded_unclamped", x -> model.decodeUnclamped(ids(model, io.get("in.codes"))));
                 outputs.put("out.decoded_random", x -> model.decode(ids(model, io.get("in.codes_random"))));
                 outputs.put("dbg.decoded_random_unclamped", x -> model.decodeUnclamped(ids(model, io.get("in.codes_random"))));
-                boolean sameCodes = java.util.Arrays.equals(model.encode(pixels).toLongArray(), io.get("out.codes").toLongs());
+                boolean sameCodes = Arrays.equals(model.encode(pixels).toLongArray(), io.get("out.codes").toLongs());
                 List<DynamicTest> tests = new ArrayList<>();
                 for (String name : io.names()) {
                     if (name.startsWith("in.")) {
